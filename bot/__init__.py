@@ -1,0 +1,1 @@
+"""kefu: a Telegram assistant for an online shop's customer-service team."""
