@@ -1,0 +1,243 @@
+"""SQL for importing orders: stage a file's orders, merge them, refresh aggregates.
+
+One import is one transaction: either the whole file lands or nothing does.
+
+    async with OrderImport(db) as imp:
+        for batch in batches:
+            await imp.add(batch)
+        counts = await imp.commit(source="x.csv", preset="taobao", rows_read=n)
+
+Leaving the block without ``commit`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.domain.order import Order
+
+_ORDER_COLUMNS = (
+    "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
+    "coupon_fen, refunded_fen, item_count, items_json, receiver_name, receiver_phone, "
+    "receiver_email, province, city, district, address"
+)
+# the columns whose difference makes a re-imported order "updated"
+_COMPARED = (
+    "created_at", "paid_at", "status", "amount_paid_fen", "discount_fen", "coupon_fen",
+    "refunded_fen", "item_count", "items_json", "receiver_name", "receiver_phone",
+    "receiver_email", "province", "city", "district", "address",
+)  # fmt: skip
+_STAGE_INSERT = (
+    f"INSERT OR REPLACE INTO temp.stage ({_ORDER_COLUMNS}) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+COUNTED_SQL = "status IN ('paid', 'shipped', 'completed')"
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    orders_new: int
+    orders_updated: int
+    orders_unchanged: int
+    customers_new: int
+    customers_updated: int
+
+
+def order_row(o: Order) -> tuple:
+    """The staged row of one canonical order."""
+    items = o.items
+    return (
+        o.platform, o.order_id, o.buyer_id, o.created_at, o.paid_at, o.status,
+        o.amount_paid_fen, o.discount_fen, o.coupon_fen, o.refunded_fen,
+        sum(i.quantity for i in items),
+        json.dumps(
+            [{"title": i.title, "sku": i.sku, "qty": i.quantity, "price_fen": i.unit_price_fen}
+             for i in items],
+            ensure_ascii=False, separators=(",", ":"),
+        ),
+        o.buyer.name, o.buyer.phone, o.buyer.email, o.buyer.province, o.buyer.city,
+        o.buyer.district, o.buyer.address,
+    )  # fmt: skip
+
+
+class OrderImport:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._open = False
+
+    async def __aenter__(self) -> OrderImport:
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        self._open = True
+        await db.execute("DROP TABLE IF EXISTS temp.stage")
+        await db.execute(
+            "CREATE TEMP TABLE stage ("
+            "platform TEXT NOT NULL, order_id TEXT NOT NULL, buyer_id TEXT NOT NULL, "
+            "created_at INTEGER NOT NULL, paid_at INTEGER, status TEXT NOT NULL, "
+            "amount_paid_fen INTEGER NOT NULL, discount_fen INTEGER NOT NULL, "
+            "coupon_fen INTEGER NOT NULL, refunded_fen INTEGER NOT NULL, "
+            "item_count INTEGER NOT NULL, items_json TEXT NOT NULL, receiver_name TEXT NOT NULL, "
+            "receiver_phone TEXT NOT NULL, receiver_email TEXT NOT NULL, province TEXT NOT NULL, "
+            "city TEXT NOT NULL, district TEXT NOT NULL, address TEXT NOT NULL, "
+            "PRIMARY KEY (platform, order_id))"
+        )
+        return self
+
+    async def add(self, orders: Iterable[Order]) -> None:
+        """Stage a batch; a later row for the same order replaces an earlier one."""
+        await self._db.executemany(_STAGE_INSERT, [order_row(o) for o in orders])
+
+    async def add_rows(self, rows: Iterable[tuple]) -> None:
+        """Stage rows already made by :func:`order_row` (e.g. in another process)."""
+        await self._db.executemany(_STAGE_INSERT, rows)
+
+    async def commit(
+        self,
+        *,
+        source: str,
+        preset: str,
+        rows_read: int,
+        rows_skipped: int = 0,
+        by_user: int | None = None,
+    ) -> ImportCounts:
+        db = self._db
+        now = int(time.time())
+        before = db.total_changes
+        await db.execute(
+            "INSERT INTO customers (platform, buyer_id, created_at, updated_at) "
+            "SELECT DISTINCT platform, buyer_id, ?, ? FROM temp.stage WHERE true "
+            "ON CONFLICT (platform, buyer_id) DO NOTHING",
+            (now, now),
+        )
+        customers_new = db.total_changes - before
+
+        differs = " OR ".join(f"o.{c} IS NOT s.{c}" for c in _COMPARED)
+        await db.execute("DROP TABLE IF EXISTS temp.stage_state")
+        await db.execute(
+            "CREATE TEMP TABLE stage_state AS "
+            "SELECT s.rowid AS srow, o.id AS oid, c.id AS cid, o.customer_id AS old_cid, "
+            "CASE WHEN o.id IS NULL THEN 'new' "
+            f"WHEN o.customer_id IS NOT c.id OR {differs} THEN 'updated' "
+            "ELSE 'unchanged' END AS state "
+            "FROM temp.stage s "
+            "JOIN customers c ON c.platform = s.platform AND c.buyer_id = s.buyer_id "
+            "LEFT JOIN orders o ON o.platform = s.platform AND o.order_id = s.order_id"
+        )
+        counts: dict[str, int] = {"new": 0, "updated": 0, "unchanged": 0}
+        async with db.execute("SELECT state, count(*) FROM temp.stage_state GROUP BY state") as cur:
+            for state, n in await cur.fetchall():
+                counts[state] = n
+
+        values = ", ".join(f"s.{c}" for c in _COMPARED)
+        if counts["new"]:
+            await db.execute(
+                f"INSERT INTO orders (platform, order_id, customer_id, {', '.join(_COMPARED)}, "
+                f"imported_at) SELECT s.platform, s.order_id, t.cid, {values}, ? "
+                "FROM temp.stage_state t JOIN temp.stage s ON s.rowid = t.srow "
+                "WHERE t.state = 'new' ORDER BY s.created_at",
+                (now,),
+            )
+        if counts["updated"]:
+            assignments = ", ".join(f"{c} = s.{c}" for c in _COMPARED)
+            await db.execute(
+                f"UPDATE orders SET customer_id = t.cid, {assignments}, imported_at = ? "
+                "FROM temp.stage_state t JOIN temp.stage s ON s.rowid = t.srow "
+                "WHERE t.state = 'updated' AND orders.id = t.oid",
+                (now,),
+            )
+
+        await db.execute("DROP TABLE IF EXISTS temp.touched")
+        await db.execute("CREATE TEMP TABLE touched (id INTEGER PRIMARY KEY)")
+        await db.execute(
+            "INSERT OR IGNORE INTO temp.touched SELECT cid FROM temp.stage_state "
+            "WHERE state != 'unchanged' "
+            "UNION SELECT old_cid FROM temp.stage_state WHERE state = 'updated'"
+        )
+        await refresh_customers(db, now=now)
+        async with db.execute("SELECT count(*) FROM temp.touched") as cur:
+            touched = (await cur.fetchone())[0]
+        customers_updated = max(0, touched - customers_new)
+
+        result = ImportCounts(
+            orders_new=counts["new"],
+            orders_updated=counts["updated"],
+            orders_unchanged=counts["unchanged"],
+            customers_new=customers_new,
+            customers_updated=customers_updated,
+        )
+        await db.execute(
+            "INSERT INTO imports (source, preset, by_user, rows_read, orders_new, orders_updated, "
+            "orders_unchanged, rows_skipped, customers_new, customers_updated, finished_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (source, preset, by_user, rows_read, result.orders_new, result.orders_updated,
+             result.orders_unchanged, rows_skipped, result.customers_new,
+             result.customers_updated, now),
+        )  # fmt: skip
+        for table in ("stage", "stage_state", "touched"):
+            await db.execute(f"DROP TABLE temp.{table}")
+        await db.execute("COMMIT")
+        self._open = False
+        return result
+
+    async def rollback(self) -> None:
+        if self._open:
+            self._open = False
+            await self._db.execute("ROLLBACK")
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.rollback()
+
+
+async def refresh_customers(db: aiosqlite.Connection, *, now: int) -> None:
+    """Recompute profile and aggregates of the customers in ``temp.touched``.
+
+    The profile (name, phone, address ...) comes from the customer's latest order that
+    has it; aggregates count only paid, shipped and completed orders as purchases,
+    net of partial refunds. Purchase time is the payment time (creation time if absent).
+    """
+    profile = ("name", "phone", "email", "province", "city", "district", "address")
+    sources = {"name": "receiver_name", "phone": "receiver_phone", "email": "receiver_email"}
+    sets = ", ".join(
+        f"{col} = coalesce((SELECT o.{sources.get(col, col)} FROM orders o "
+        f"WHERE o.customer_id = customers.id AND o.{sources.get(col, col)} != '' "
+        f"ORDER BY o.created_at DESC LIMIT 1), {col})"
+        for col in profile
+    )
+    await db.execute(f"UPDATE customers SET {sets} WHERE id IN (SELECT id FROM temp.touched)")
+    purchase = "coalesce(paid_at, created_at)"
+    await db.execute(
+        "UPDATE customers SET order_count = a.n, paid_order_count = a.pn, "
+        "total_spent_fen = a.spent, first_purchase_at = a.first, last_purchase_at = a.last, "
+        "avg_order_value_fen = CASE WHEN a.pn > 0 THEN (a.spent + a.pn / 2) / a.pn END, "
+        "avg_interval_s = CASE WHEN a.pn > 1 THEN (a.last - a.first) / (a.pn - 1) END, "
+        "discount_order_count = a.dn, coupon_order_count = a.cn, "
+        "discount_total_fen = a.dsum, coupon_total_fen = a.csum, updated_at = ? "
+        "FROM (SELECT customer_id, count(*) AS n, "
+        f"  sum({COUNTED_SQL}) AS pn, "
+        f"  sum(CASE WHEN {COUNTED_SQL} THEN amount_paid_fen - refunded_fen ELSE 0 END) AS spent, "
+        f"  min(CASE WHEN {COUNTED_SQL} THEN {purchase} END) AS first, "
+        f"  max(CASE WHEN {COUNTED_SQL} THEN {purchase} END) AS last, "
+        f"  sum({COUNTED_SQL} AND discount_fen > 0) AS dn, "
+        f"  sum({COUNTED_SQL} AND coupon_fen > 0) AS cn, "
+        f"  sum(CASE WHEN {COUNTED_SQL} THEN discount_fen ELSE 0 END) AS dsum, "
+        f"  sum(CASE WHEN {COUNTED_SQL} THEN coupon_fen ELSE 0 END) AS csum "
+        "  FROM orders WHERE customer_id IN (SELECT id FROM temp.touched) "
+        "  GROUP BY customer_id) AS a "
+        "WHERE customers.id = a.customer_id",
+        (now,),
+    )
+    # a customer whose every order moved to another buyer keeps no stale figures
+    await db.execute(
+        "UPDATE customers SET order_count = 0, paid_order_count = 0, total_spent_fen = 0, "
+        "first_purchase_at = NULL, last_purchase_at = NULL, avg_order_value_fen = NULL, "
+        "avg_interval_s = NULL, discount_order_count = 0, coupon_order_count = 0, "
+        "discount_total_fen = 0, coupon_total_fen = 0, updated_at = ? "
+        "WHERE id IN (SELECT id FROM temp.touched) "
+        "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = customers.id)",
+        (now,),
+    )
