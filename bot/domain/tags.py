@@ -90,8 +90,7 @@ def validate_tag(s: str) -> str:
         raise TagError("the tag is empty — type a word such as vip")
     if any(ch in _QUOTE_CHARS for ch in tag):
         raise TagError(
-            f"the tag {tag!r} contains a quote mark — quotes only group words, "
-            'e.g. "big spender"'
+            f'the tag {tag!r} contains a quote mark — quotes only group words, e.g. "big spender"'
         )
     if len(tag) > MAX_TAG_LENGTH:
         raise TagError(
