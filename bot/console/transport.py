@@ -565,6 +565,10 @@ class InProcessBotAPI(BaseRequest):
         cmds = self.commands.get((self._scope_key(scope), language_code or ""), [])
         return [(c["command"], c["description"]) for c in cmds]
 
+    def message(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """The current state of a message the bot sent (None if unknown)."""
+        return self._sent_index.get((int(chat_id), int(message_id)))
+
     def file_bytes(self, file_id: str) -> bytes:
         return self._files[file_id].data
 
