@@ -158,9 +158,7 @@ def test_window_days_must_be_positive() -> None:
 # --- tier mode: every default edge -----------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("days", "level"), [(0, 3), (7, 3), (8, 2), (30, 2), (31, 1), (400, 1)]
-)
+@pytest.mark.parametrize(("days", "level"), [(0, 3), (7, 3), (8, 2), (30, 2), (31, 1), (400, 1)])
 def test_recency_edges(days: int, level: int) -> None:
     assert tier_levels(inp(days, 1, 1), RFMTierConfig())[0] == level
 
