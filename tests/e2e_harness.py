@@ -25,7 +25,7 @@ from telegram.ext import Application
 from bot.console.session import capture_errors, settle
 from bot.console.transport import InProcessBotAPI, SentMessage
 
-__all__ = ["BotHarness", "InProcessBotAPI", "SentMessage"]
+__all__ = ["BotHarness", "InProcessBotAPI", "SentMessage", "build_demo_app"]
 
 
 class BotHarness:
@@ -139,3 +139,90 @@ class BotHarness:
     def answers(self) -> list[dict[str, Any]]:
         """answerCallbackQuery calls, in order (text, show_alert, ...)."""
         return list(self.api.callback_answers.values())
+
+
+def build_demo_app(api: InProcessBotAPI) -> Application:
+    """A tiny Application for testing the harness itself (and as a wiring example).
+
+    /start → HTML + inline keyboard; a button press edits the message; a document is
+    downloaded and its size replied; /export sends a CSV back; /photo sends a photo;
+    /boom raises; /later replies from a ``block=False`` handler.
+    """
+    import asyncio
+
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+    from telegram.constants import ParseMode
+    from telegram.ext import (
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        CommandHandler,
+        ContextTypes,
+        MessageHandler,
+        filters,
+    )
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.effective_user is not None
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Orders", callback_data="orders"),
+                    InlineKeyboardButton("Tags", callback_data="tags"),
+                ],
+                [InlineKeyboardButton("Shop", url="https://shop.example.com")],
+            ]
+        )
+        name = update.effective_user.first_name
+        await update.message.reply_html(
+            f"<b>Welcome</b>, {name} &lt;3 <a href='https://kefu.example.com'>docs</a>",
+            reply_markup=keyboard,
+        )
+
+    async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer(f"{query.data}!")
+        await query.edit_message_text(f"<i>{query.data}</i> selected", parse_mode=ParseMode.HTML)
+
+    async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.document is not None
+        doc = update.message.document
+        data = await (await doc.get_file()).download_as_bytearray()
+        caption = f" ({update.message.caption})" if update.message.caption else ""
+        await update.message.reply_text(f"got {doc.file_name}: {len(data)} bytes{caption}")
+
+    async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_document(
+            update.effective_chat.id,
+            InputFile(b"order_id,amount\n1,100\n", filename="export.csv"),
+            caption="<b>3</b> orders",
+            parse_mode=ParseMode.HTML,
+        )
+
+    async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_photo(update.effective_chat.id, b"\x89PNG fake", caption="chart")
+
+    async def boom(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        raise RuntimeError("kaboom\nsecond line")
+
+    async def later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await asyncio.sleep(0.01)
+        await update.message.reply_text("done later")
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(f"you said: {update.message.text}")
+
+    app = ApplicationBuilder().token(api.token).request(api).get_updates_request(api).build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("export", export))
+    app.add_handler(CommandHandler("photo", photo))
+    app.add_handler(CommandHandler("boom", boom))
+    app.add_handler(CommandHandler("later", later, block=False))
+    app.add_handler(CallbackQueryHandler(button))
+    app.add_handler(MessageHandler(filters.Document.ALL, document))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    return app
