@@ -117,6 +117,8 @@ class _Console:
         self.ansi = ansi
         self.errors: list[BaseException] = []
         self.last_buttons: dict[int, tuple[int, int]] = {}  # chat -> (chat_id, message_id)
+        self.shown_events = api.mark()
+        self.shown_answers = len(api.callback_answers)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -204,20 +206,22 @@ class _Console:
         await self.deliver(lambda: self.api.user_document(self.user_id, path.name, data, caption))
 
     async def deliver(self, make_update: Callable[[], Update]) -> None:
-        mark = self.api.mark()
-        answers_before = len(self.api.callback_answers)
-        self.errors.clear()
         try:
             update = make_update()
             await self.app.process_update(update)
             await settle(self.app)
         except Exception as exc:  # the console must survive anything a handler does
             self.errors.append(exc)
-        self.show(self.api.events_since(mark), answers_before)
+        self.show()
 
-    def show(self, events: list[SentMessage], answers_before: int) -> None:
+    def show(self) -> None:
+        """Print everything not shown yet: also what jobs sent since the last input."""
+        events = self.api.events_since(self.shown_events)
+        self.shown_events += len(events)
+        answers = list(self.api.callback_answers.values())[self.shown_answers :]
+        self.shown_answers += len(answers)
         blocks: list[str] = []
-        for answer in list(self.api.callback_answers.values())[answers_before:]:
+        for answer in answers:
             if answer.get("text"):
                 kind = "alert" if answer.get("show_alert") else "toast"
                 blocks.append(f"({kind}) {answer['text']}")
@@ -230,6 +234,7 @@ class _Console:
                 self.last_buttons[event.chat_id] = (event.chat_id, event.message_id)
         for exc in self.errors:
             blocks.append(_error_line(exc))
+        self.errors.clear()
         if blocks:
             self.say("\n\n".join(blocks) + ("\n" if self.interactive else ""))
 
@@ -338,6 +343,7 @@ async def run_console(
                     break
                 if not await console.handle(line):
                     break
+                console.show()  # what scheduled jobs sent meanwhile
         finally:
             if save_history is not None:
                 save_history()
