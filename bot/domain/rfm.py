@@ -72,24 +72,21 @@ from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.domain.order import (  # noqa: F401 - re-exported for callers of rfm
+    CANCELLED,
+    COMPLETED,
+    COUNTED_STATUSES,
+    PAID,
+    REFUNDED,
+    REFUSED,
+    SHIPPED,
+    STATUSES,
+    UNPAID,
+)
 from bot.domain.segment_config import RFMTierConfig
 
 K = TypeVar("K", bound=Hashable)
 
-UNPAID = "unpaid"
-PAID = "paid"
-SHIPPED = "shipped"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-REFUNDED = "refunded"
-REFUSED = "refused"
-
-#: The canonical statuses the importers write.
-STATUSES: frozenset[str] = frozenset(
-    {UNPAID, PAID, SHIPPED, COMPLETED, CANCELLED, REFUNDED, REFUSED}
-)
-#: Statuses of orders whose money the shop keeps (minus any partial refund).
-COUNTED_STATUSES: frozenset[str] = frozenset({PAID, SHIPPED, COMPLETED})
 
 
 @dataclass(frozen=True, slots=True)

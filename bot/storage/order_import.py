@@ -36,7 +36,8 @@ _STAGE_INSERT = (
     f"INSERT OR REPLACE INTO temp.stage ({_ORDER_COLUMNS}) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
-COUNTED_SQL = "status IN ('paid', 'shipped', 'completed')"
+# counted as a purchase: paid, not cancelled/refunded/refused, and not refunded in full
+COUNTED_SQL = "(status IN ('paid', 'shipped', 'completed') AND amount_paid_fen > refunded_fen)"
 
 
 @dataclass(frozen=True)

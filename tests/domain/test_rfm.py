@@ -7,8 +7,6 @@ import random
 import pytest
 
 from bot.domain.rfm import (
-    COUNTED_STATUSES,
-    STATUSES,
     OrderFact,
     RFMInput,
     all_cells,
@@ -61,12 +59,6 @@ def test_counting_rule(order: OrderFact, counted: bool) -> None:
 def test_unknown_status_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown order status 'done'"):
         is_counted(OrderFact(1, "done", 100))
-
-
-def test_statuses_match_the_canonical_order_module() -> None:
-    order = pytest.importorskip("bot.domain.order")
-    assert frozenset(order.STATUSES) == STATUSES
-    assert frozenset(order.COUNTED_STATUSES) == COUNTED_STATUSES
 
 
 def test_no_counted_order_means_no_rfm() -> None:
