@@ -42,6 +42,7 @@ __all__ = [
     "InProcessBotAPI",
     "SentFile",
     "SentMessage",
+    "TextEntity",
     "html_tokens",
     "parse_html",
 ]
@@ -175,19 +176,21 @@ def html_tokens(text: str) -> Iterator[tuple[str, str, dict[str, str]]]:
 
 
 @dataclass
-class _Entity:
+class TextEntity:
+    """A formatting entity found by :func:`parse_html` (offsets in Python characters)."""
+
     type: str
     start: int  # offsets in Python characters
     end: int
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_html(text: str) -> tuple[str, list[_Entity]]:
+def parse_html(text: str) -> tuple[str, list[TextEntity]]:
     """Return (plain text, entities) for Telegram HTML; raise :class:`HTMLParseError`."""
     out: list[str] = []
     length = 0
     open_: list[tuple[str, int, dict[str, str]]] = []
-    entities: list[_Entity] = []
+    entities: list[TextEntity] = []
     for kind, data, attrs in html_tokens(text):
         if kind == "text":
             out.append(data)
@@ -216,7 +219,7 @@ def parse_html(text: str) -> tuple[str, list[_Entity]]:
                 continue
             elif tag == "pre" and tag_attrs.get("language"):
                 extra["language"] = tag_attrs["language"]
-            entities.append(_Entity(etype, start, length, extra))
+            entities.append(TextEntity(etype, start, length, extra))
     entities.sort(key=lambda e: (e.start, -e.end))
     return "".join(out), entities
 
@@ -225,7 +228,7 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _entities_json(plain: str, entities: list[_Entity]) -> list[dict[str, Any]]:
+def _entities_json(plain: str, entities: list[TextEntity]) -> list[dict[str, Any]]:
     result = []
     for e in entities:
         offset = _utf16_len(plain[: e.start])
