@@ -15,7 +15,7 @@ Scoring (0..1, the best reason per candidate counts):
 - 0.80 the name contains the query (2+ characters);
 - up to 0.75 similar buyer id or name (``difflib`` ratio ≥ 0.6, or ≥ 0.5 for a
   Chinese query, so that two-character names one character apart, 张伟/张玮,
-  still count).
+  still count). Queries of one character only match exactly.
 
 Ties are broken by buyer id, so the order is stable. The phone in a ``Match`` is
 not masked: pass it through ``masking.mask_profile`` before showing it.
@@ -96,7 +96,7 @@ def _score(query: str, q_digits: str, row: Sequence[str | None]) -> tuple[float,
         offer(0.8 + 0.04 * len(query) / len(name), "name")
     # Chinese names are short: one character in two differing is still a near miss
     floor = MIN_SIMILARITY_CJK if _CJK.search(query) else MIN_SIMILARITY
-    for text in (buyer_id, name):
+    for text in (buyer_id, name) if len(query) >= 2 else ():
         if text:
             ratio = difflib.SequenceMatcher(None, query, text).ratio()
             if ratio >= floor:
