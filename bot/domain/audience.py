@@ -24,8 +24,10 @@ Grammar (precedence ``not`` > ``and`` > ``or``; parentheses group)::
 - ``WORD OP value`` compares a field from the registry. ``tag = x`` / ``tag != x``
   are spelled-out tag tests and parse to ``Tag(x)`` / ``Not(Tag(x))``.
 - Money fields take yuan (``spent > 1000``, ``99.5``, ``¥1,000``, ``1000元``) and
-  are held in the AST as integer fen. Enum values are matched case-insensitively and
-  stored in the registry's spelling.
+  are held in the AST as integer fen. Enum values are matched case-insensitively,
+  also through aliases (``class = 重要挽留`` and ``class = 重要挽留客户`` both give the
+  stored code ``important_retain``), and are held in the registry's spelling.
+- Limits: 500 characters, 20 levels of parentheses/``not``; numbers up to 15 digits.
 
 Semantics when a customer has no value for a field (NULL): every comparison is
 false except ``!=``, which is true (``tier != gold`` includes customers without a
