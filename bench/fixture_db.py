@@ -10,6 +10,7 @@ loads it. Reused while the file exists; delete bench/out/ to rebuild.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sys
 import time
 from datetime import date
@@ -22,15 +23,22 @@ SPAN = (date(2024, 1, 1), date(2026, 11, 22))
 
 def ensure_db(*, customers: int, orders: int, seed: int = 1) -> Path:
     """The path of a database holding the synthetic shop of that size (built if missing)."""
+    OUT.mkdir(exist_ok=True)
+    db_path = OUT / f"shop-{customers}c-{orders}o-s{seed}.db"
+    # one builder at a time: a second caller waits for the first one's database
+    with open(OUT / f"{db_path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not db_path.exists():
+            _build(db_path, customers=customers, orders=orders, seed=seed)
+    return db_path
+
+
+def _build(db_path: Path, *, customers: int, orders: int, seed: int) -> None:
     from bot.importers.pipeline import import_file
     from bot.synth.generate import generate
 
     from bot.storage.db import open_db
 
-    OUT.mkdir(exist_ok=True)
-    db_path = OUT / f"shop-{customers}c-{orders}o-s{seed}.db"
-    if db_path.exists():
-        return db_path
     csv_path = OUT / f"taobao-{customers}c-{orders}o-s{seed}.csv"
     t0 = time.perf_counter()
     if not csv_path.exists():
@@ -57,4 +65,3 @@ def ensure_db(*, customers: int, orders: int, seed: int = 1) -> Path:
         f"made {db_path.name}: generate {t1 - t0:.1f} s, import {time.perf_counter() - t1:.1f} s",
         file=sys.stderr,
     )
-    return db_path
