@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.domain.humanize import fen_to_yuan_str
+
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 #: Telegram's limit for one message's text
@@ -23,12 +25,8 @@ MESSAGE_LIMIT = 4096
 
 
 def fen_to_yuan(fen: int | None) -> str:
-    """12345 -> '123.45'; exact integer arithmetic, thousands separated."""
-    if fen is None:
-        return "-"
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{yuan:,}.{cents:02d}"
+    """The ``yuan`` filter: 12345 -> '123.45', '-' when unknown."""
+    return "-" if fen is None else fen_to_yuan_str(int(fen))
 
 
 class Renderer:
