@@ -1,0 +1,1 @@
+"""Order exports (CSV/XLSX from Taobao, JD, Shopify, generic or a TOML mapping) → orders."""
