@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.domain.order import Order
+from bot.storage import segments
 
 _ORDER_COLUMNS = (
     "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
@@ -160,6 +161,8 @@ class OrderImport:
             "UNION SELECT old_cid FROM temp.stage_state WHERE state = 'updated'"
         )
         await refresh_customers(db, now=now)
+        # segment fields of the touched customers (see bot/storage/segments.py)
+        await segments.refresh_touched(db, now=now)
         async with db.execute("SELECT count(*) FROM temp.touched") as cur:
             touched = (await cur.fetchone())[0]
         customers_updated = max(0, touched - customers_new)

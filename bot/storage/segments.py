@@ -1,0 +1,937 @@
+"""SQL for segmentation: RFM, value classes, ABC and price sensitivity for a whole shop.
+
+The rules are the pure reference functions in ``bot.domain`` (rfm, value_classes,
+abc, clv, price_sensitivity); this module computes the same results in bulk and
+``tests/test_segments_storage.py`` proves they agree.
+
+How a refresh works
+    1. **Per customer** (one GROUP BY pass over the counted orders): the shop-local day
+       of the last counted purchase (``rfm_last_day``), F and M over the window, and
+       the price-sensitivity figures. Shop-local days are computed in SQL as
+       ``(paid_at + offset) / 86400`` where the offset is a CASE over the time zone's
+       UTC-offset changes, found in Python (exact for zones with daylight saving).
+    2. **Shop-wide** (over the ``customers`` table, not the orders): R/F/M levels or
+       SPSS scores, the cell, the value class against the shop's average, ABC from
+       the spend ranking (window functions). Only rows whose values change are written.
+
+What is exact when
+    * :func:`refresh_all` (the daily job, and on demand when the stored as-of day is
+      not today or the configuration changed) recomputes everything as of today,
+      including the CLV and Pareto figures in ``segment_state``.
+    * :func:`refresh_touched` (called by the order import for the customers it
+      touched, in the import's transaction) recomputes step 1 for those customers
+      and step 2 for the whole shop, so cells, classes, ABC and scores are again
+      exactly what a full refresh would give. The CLV figures stay as of the last
+      full refresh (they are yearly figures). When the stored as-of day is not today
+      it does nothing: the next reader or the daily job refreshes in full.
+
+Customers with no counted order (as of the day) have no cell, class, ABC or score
+(NULL); their price level is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.domain.abc import ParetoSummary, _as_share
+from bot.domain.clv import CLVRefusal, GroupCLV
+from bot.domain.price_sensitivity import is_promotion_day
+from bot.domain.segment_config import SegmentConfig, from_dict
+from bot.domain.segments_report import (
+    KINDS,
+    CLVBucket,
+    Kind,
+    clv_from_buckets,
+    day_from_number,
+    day_number,
+)
+from bot.domain.value_classes import ValueClass, ValueThresholds
+
+COUNTED_WHERE = (
+    "o.status IN ('paid', 'shipped', 'completed') AND o.paid_at IS NOT NULL "
+    "AND o.amount_paid_fen > o.refunded_fen"
+)
+LIFETIME = 1_000_000_000  # "window_days = all", in days
+NEW_GROUP = "new"  # CLV group of customers who had no purchase a year ago
+#: /audience field -> column of ``customers c`` (for bot.storage.audience_sql.compile_where)
+AUDIENCE_COLUMNS: Mapping[str, str] = {
+    "class": "c.value_class",
+    "rfm": "c.rfm_cell",
+    "abc": "c.abc_class",
+    "price": "c.price_level",
+}
+_COLUMN = {"class": "value_class", "cell": "rfm_cell", "abc": "abc_class"}
+_DERIVED = ("rfm_r", "rfm_f", "rfm_m", "rfm_cell", "rfm_score", "value_class", "abc_class")
+_PRICE = (
+    "price_level", "price_orders", "price_deal_orders", "price_off_fen", "price_list_fen",
+    "price_net_fen", "price_promo_net_fen",
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# Shop-local days in SQL
+
+
+def _offset_changes(tz: ZoneInfo, start: int, end: int) -> list[tuple[int, int]]:
+    """[(from_ts, utc_offset_s)] ascending over [start, end]; the first from_ts is start."""
+
+    def off(ts: int) -> int:
+        return int(dt.datetime.fromtimestamp(ts, tz).utcoffset().total_seconds())
+
+    out = [(start, off(start))]
+    step = 86400
+    ts = start
+    while ts < end:
+        nxt = min(ts + step, end)
+        if off(nxt) != out[-1][1]:
+            lo, hi = ts, nxt  # off(lo) == current, off(hi) differs
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if off(mid) == out[-1][1]:
+                    lo = mid
+                else:
+                    hi = mid
+            out.append((hi, off(hi)))
+        ts = nxt
+    return out
+
+
+def local_day_sql(column: str, tz: ZoneInfo, params: dict[str, Any], today: dt.date) -> str:
+    """SQL for the shop-local day number of a UTC unix-seconds ``column``.
+
+    Exact from 1990 to two years after ``today`` (offset changes found in Python and
+    passed as parameters); times before 1990 use the 1990 offset.
+    """
+    start = int(dt.datetime(1990, 1, 1, tzinfo=dt.UTC).timestamp())
+    end = int(dt.datetime(today.year + 2, 12, 31, tzinfo=dt.UTC).timestamp())
+    changes = _offset_changes(tz, start, end)
+    if len(changes) == 1:
+        params["tz_o0"] = changes[0][1]
+        return f"(({column} + :tz_o0) / 86400)"
+    # newest first: recent orders leave the CASE at its first test
+    parts = []
+    for i, (ts, offset) in enumerate(reversed(changes[1:])):
+        params[f"tz_t{i}"], params[f"tz_o{i}"] = ts, offset
+        parts.append(f"WHEN {column} >= :tz_t{i} THEN :tz_o{i}")
+    params["tz_base"] = changes[0][1]
+    return f"(({column} + CASE {' '.join(parts)} ELSE :tz_base END) / 86400)"
+
+
+async def _promo_days(db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date) -> None:
+    """temp.seg_promo_days: every promotion day (day number) from 1990 to next year."""
+    await db.execute("DROP TABLE IF EXISTS temp.seg_promo_days")
+    await db.execute("CREATE TEMP TABLE seg_promo_days (d INTEGER PRIMARY KEY)")
+    first, last = dt.date(1990, 1, 1), dt.date(today.year + 2, 12, 31)
+    ps = cfg.price_sensitivity
+    days = []
+    day = first
+    while day <= last:
+        if is_promotion_day(day, ps):
+            days.append((day_number(day),))
+        day += dt.timedelta(days=1)
+    await db.executemany("INSERT INTO temp.seg_promo_days VALUES (?)", days)
+
+
+# ---------------------------------------------------------------------------
+# Step 1: per-customer aggregates
+
+
+async def _aggregate(
+    db: aiosqlite.Connection,
+    cfg: SegmentConfig,
+    tz: ZoneInfo,
+    today: dt.date,
+    *,
+    touched: bool = False,
+    price: bool = True,
+    clv: bool = False,
+) -> None:
+    """temp.seg_agg: one row per customer with a counted order (see the module doc)."""
+    p: dict[str, Any] = {
+        "t": day_number(today),
+        "w": cfg.window_days or LIFETIME,
+        "ya": day_number(today) - 365,
+    }
+    d = local_day_sql("o.paid_at", tz, p, today)
+    in_window = "d <= :t AND d > :t - :w"
+    cols = [
+        "customer_id AS cid",
+        "max(CASE WHEN d <= :t THEN d END) AS rfm_last_day",
+        "min(CASE WHEN d <= :t THEN d END) AS rfm_first_day",
+        f"count(CASE WHEN {in_window} THEN 1 END) AS rfm_frequency",
+        f"coalesce(sum(CASE WHEN {in_window} THEN net END), 0) AS rfm_monetary_fen",
+    ]
+    if clv:
+        ya_window = "d <= :ya AND d > :ya - :w"
+        cols += [
+            "coalesce(sum(CASE WHEN d <= :t AND d > :t - 365 THEN net END), 0) AS y1_spend",
+            "count(CASE WHEN d <= :ya AND d > :ya - 365 THEN 1 END) AS y2_n",
+            "max(CASE WHEN d <= :ya THEN d END) AS ya_last_day",
+            f"count(CASE WHEN {ya_window} THEN 1 END) AS ya_frequency",
+            f"coalesce(sum(CASE WHEN {ya_window} THEN net END), 0) AS ya_monetary_fen",
+        ]
+    if price:
+        cols += [
+            "count(*) AS p_n",
+            "sum(off > 0) AS p_deal",
+            "sum(off) AS p_off",
+            "sum(paid + off) AS p_list",
+            "sum(net) AS p_net",
+            "coalesce(sum(CASE WHEN d IN (SELECT d FROM temp.seg_promo_days) THEN net END), 0)"
+            " AS p_promo",
+        ]
+    only = " AND o.customer_id IN (SELECT id FROM temp.touched)" if touched else ""
+    await db.execute("DROP TABLE IF EXISTS temp.seg_agg")
+    await db.execute(
+        f"CREATE TEMP TABLE seg_agg AS SELECT {', '.join(cols)} FROM ("
+        f"SELECT o.customer_id, {d} AS d, o.amount_paid_fen - o.refunded_fen AS net, "
+        "o.discount_fen + o.coupon_fen AS off, o.amount_paid_fen AS paid "
+        f"FROM orders o WHERE {COUNTED_WHERE}{only}) GROUP BY customer_id",
+        p,
+    )
+    await db.execute("CREATE UNIQUE INDEX temp.seg_agg_cid ON seg_agg (cid)")
+
+
+def _price_level_sql(cfg: SegmentConfig, p: dict[str, Any]) -> str:
+    """The verdict of bot.domain.price_sensitivity, in integers, over temp.seg_agg a."""
+    ps = cfg.price_sensitivity
+    p["ps_min"] = ps.min_orders
+    measures = (
+        ("deal", "a.p_deal", "a.p_n", ps.deal_share),
+        ("depth", "a.p_off", "a.p_list", ps.discount_depth),
+        ("promo", "a.p_promo", "a.p_net", ps.promo_spend_share),
+    )
+    highs, mediums = [], []
+    for name, num, den, (medium, high) in measures:
+        for level, frac, acc in (("med", medium, mediums), ("high", high, highs)):
+            p[f"ps_{name}_{level}_n"], p[f"ps_{name}_{level}_d"] = (
+                frac.numerator,
+                frac.denominator,
+            )
+            acc.append(f"({num} * :ps_{name}_{level}_d >= {den} * :ps_{name}_{level}_n)")
+    return (
+        "CASE WHEN coalesce(a.p_n, 0) < :ps_min THEN 'unknown' "
+        f"WHEN {' + '.join(highs)} >= 2 THEN 'high' "
+        f"WHEN {' + '.join(mediums)} = 0 THEN 'low' ELSE 'medium' END"
+    )
+
+
+async def _apply_per_customer(
+    db: aiosqlite.Connection, cfg: SegmentConfig, as_of: dt.date, *, touched: bool
+) -> None:
+    """Write step 1 into customers (all, or those in temp.touched); changed rows only."""
+    p: dict[str, Any] = {"as_of": as_of.isoformat()}
+    level = _price_level_sql(cfg, p)
+    ids = "SELECT id FROM temp.touched" if touched else "SELECT id FROM customers"
+    await db.execute("DROP TABLE IF EXISTS temp.seg_pc")
+    await db.execute(
+        "CREATE TEMP TABLE seg_pc AS SELECT i.id AS id, a.rfm_last_day AS rfm_last_day, "
+        "CASE WHEN a.rfm_last_day IS NOT NULL THEN a.rfm_frequency END AS rfm_frequency, "
+        "CASE WHEN a.rfm_last_day IS NOT NULL THEN a.rfm_monetary_fen END AS rfm_monetary_fen, "
+        f"{level} AS price_level, coalesce(a.p_n, 0) AS price_orders, "
+        "coalesce(a.p_deal, 0) AS price_deal_orders, coalesce(a.p_off, 0) AS price_off_fen, "
+        "coalesce(a.p_list, 0) AS price_list_fen, coalesce(a.p_net, 0) AS price_net_fen, "
+        "coalesce(a.p_promo, 0) AS price_promo_net_fen "
+        f"FROM ({ids}) i LEFT JOIN temp.seg_agg a ON a.cid = i.id",
+        p,
+    )
+    own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE)
+    sets = ", ".join(f"{c} = s.{c}" for c in own)
+    # derived fields are recomputed by the shop-wide step; here they go when RFM goes
+    clear = ", ".join(
+        f"{c} = CASE WHEN s.rfm_last_day IS NULL THEN NULL ELSE {c} END" for c in _DERIVED
+    )
+    changed = " OR ".join(f"customers.{c} IS NOT s.{c}" for c in own)
+    await db.execute(
+        f"UPDATE customers SET {sets}, {clear}, segments_as_of = :as_of "
+        f"FROM temp.seg_pc s WHERE customers.id = s.id AND ({changed})",
+        p,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Step 2: shop-wide (levels or scores, cells, value classes, ABC)
+
+# a source is a table or sub-query with: id, buyer_id, platform, rfm_last_day,
+# rfm_frequency, rfm_monetary_fen -- only customers that have RFM
+CUSTOMERS_SOURCE = (
+    "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen "
+    "FROM customers WHERE rfm_last_day IS NOT NULL)"
+)
+AGG_SOURCE = (
+    "(SELECT c.id, c.buyer_id, c.platform, a.rfm_last_day, a.rfm_frequency, a.rfm_monetary_fen "
+    "FROM temp.seg_agg a JOIN customers c ON c.id = a.cid WHERE a.rfm_last_day IS NOT NULL)"
+)
+AGG_YEAR_AGO_SOURCE = (
+    "(SELECT c.id, c.buyer_id, c.platform, a.ya_last_day AS rfm_last_day, "
+    "a.ya_frequency AS rfm_frequency, a.ya_monetary_fen AS rfm_monetary_fen "
+    "FROM temp.seg_agg a JOIN customers c ON c.id = a.cid WHERE a.ya_last_day IS NOT NULL)"
+)
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
+    async with db.execute(sql, params) as cur:
+        return await cur.fetchone()
+
+
+async def thresholds(
+    db: aiosqlite.Connection, src: str, cfg: SegmentConfig, today: dt.date
+) -> ValueThresholds | None:
+    """The value-class thresholds over ``src`` (None when no customer has RFM)."""
+    vc = cfg.value_classes
+    t = day_number(today)
+    n, r_sum, f_sum, m_sum = await _one(
+        db,
+        "SELECT count(*), sum(:t - rfm_last_day), sum(rfm_frequency), sum(rfm_monetary_fen) "
+        f"FROM {src}",
+        {"t": t},
+    )
+    if vc.average == "fixed":
+        return ValueThresholds(
+            "fixed", Fraction(vc.recency_days), Fraction(vc.frequency_orders),
+            Fraction(vc.monetary_fen), 0,
+        )  # fmt: skip
+    if not n:
+        return None
+    if vc.average == "mean":
+        return ValueThresholds(
+            "mean", Fraction(r_sum, n), Fraction(f_sum, n), Fraction(m_sum, n), n
+        )
+    medians = []
+    for expr in (":t - rfm_last_day", "rfm_frequency", "rfm_monetary_fen"):
+        take, offset = (1, (n - 1) // 2) if n % 2 else (2, n // 2 - 1)
+        async with db.execute(
+            f"SELECT {expr} AS v FROM {src} ORDER BY v LIMIT :k OFFSET :o",
+            {"t": t, "k": take, "o": offset},
+        ) as cur:
+            values = [row[0] for row in await cur.fetchall()]
+        medians.append(Fraction(sum(values), len(values)))
+    return ValueThresholds("median", *medians, n)
+
+
+def _class_sql(th: ValueThresholds, p: dict[str, Any], prefix: str = "vc") -> str:
+    for name, frac in (("r", th.recency_days), ("f", th.frequency), ("m", th.monetary_fen)):
+        p[f"{prefix}_{name}n"], p[f"{prefix}_{name}d"] = frac.numerator, frac.denominator
+    bits = (
+        f"((:t - rfm_last_day) * :{prefix}_rd <= :{prefix}_rn) * 4 "
+        f"+ (rfm_frequency * :{prefix}_fd >= :{prefix}_fn) * 2 "
+        f"+ (rfm_monetary_fen * :{prefix}_md >= :{prefix}_mn)"
+    )
+    whens = " ".join(
+        f"WHEN {c.r_high * 4 + c.f_high * 2 + c.m_high} THEN '{c.code}'" for c in ValueClass
+    )
+    return f"CASE {bits} {whens} END"
+
+
+def _levels_sql(cfg: SegmentConfig, p: dict[str, Any]) -> tuple[str, str, str]:
+    """SQL for the R, F, M levels (tier mode) or SPSS scores (score mode)."""
+    if cfg.mode == "score":
+        p["bins"] = cfg.score.bins
+
+        def score(order: str) -> str:
+            return (
+                f"((2 * rank() OVER (ORDER BY {order}) + count(*) OVER (PARTITION BY {order}) - 1)"
+                " * :bins) / (2 * (count(*) OVER () + 1)) + 1"
+            )
+
+        return score("rfm_last_day"), score("rfm_frequency"), score("rfm_monetary_fen")
+    tiers = cfg.tiers
+
+    def above(name: str, cuts: tuple[int, ...], value: str) -> str:
+        terms = []
+        for i, cut in enumerate(cuts):
+            p[f"{name}{i}"] = cut
+            terms.append(f"(:{name}{i} < {value})")
+        return " + ".join(terms) or "0"
+
+    r_above = above("rc", tiers.recency_days, ":t - rfm_last_day")
+    r = f"({len(tiers.recency_days) + 1} - ({r_above}))"
+    f = f"(1 + {above('fc', tiers.frequency_orders, 'rfm_frequency')})"
+    m = f"(1 + {above('mc', tiers.monetary_fen, 'rfm_monetary_fen')})"
+    return r, f, m
+
+
+_RANKING = "rfm_monetary_fen DESC, buyer_id, platform"
+
+
+async def _shopwide(
+    db: aiosqlite.Connection, src: str, cfg: SegmentConfig, today: dt.date, table: str
+) -> tuple[ValueThresholds | None, int, int]:
+    """temp.<table>(id, rfm_r, rfm_f, rfm_m, rfm_cell, rfm_score, value_class, abc_class).
+
+    Returns (value thresholds, customers, total spend).
+    """
+    p: dict[str, Any] = {"t": day_number(today)}
+    th = await thresholds(db, src, cfg, today)
+    n, total = await _one(db, f"SELECT count(*), coalesce(sum(rfm_monetary_fen), 0) FROM {src}")
+    a, b = cfg.abc.a_share, cfg.abc.b_share
+    p["a_d"], p["a_line"] = a.denominator, total * a.numerator
+    p["b_d"], p["b_line"] = b.denominator, total * b.numerator
+    r, f, m = _levels_sql(cfg, p)
+    klass = _class_sql(th, p) if th is not None else "NULL"
+    score = "100 * r + 10 * f + m" if cfg.mode == "score" else "NULL"
+    await db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    await db.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, "
+        "'R' || r || 'F' || f || 'M' || m AS rfm_cell, "
+        f"{score} AS rfm_score, value_class, "
+        "CASE WHEN coalesce(before, 0) * :a_d < :a_line THEN 'A' "
+        "WHEN coalesce(before, 0) * :b_d < :b_line THEN 'B' ELSE 'C' END AS abc_class "
+        f"FROM (SELECT id, {r} AS r, {f} AS f, {m} AS m, {klass} AS value_class, "
+        f"sum(rfm_monetary_fen) OVER (ORDER BY {_RANKING} "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before "
+        f"FROM {src})",
+        p,
+    )
+    return th, n, total
+
+
+async def _apply_shopwide(db: aiosqlite.Connection, as_of: dt.date) -> None:
+    sets = ", ".join(f"{c} = s.{c}" for c in _DERIVED)
+    changed = " OR ".join(f"customers.{c} IS NOT s.{c}" for c in _DERIVED)
+    await db.execute(
+        f"UPDATE customers SET {sets}, segments_as_of = ? FROM temp.seg_sw s "
+        f"WHERE customers.id = s.id AND ({changed})",
+        (as_of.isoformat(),),
+    )
+
+
+async def _pareto(
+    db: aiosqlite.Connection, src: str, cfg: SegmentConfig, n: int, total: int
+) -> ParetoSummary:
+    share = _as_share(cfg.abc.pareto_top_share, "pareto_top_share")
+    k = -((-n * share.numerator) // share.denominator)
+    if n and k == 0:
+        k = 1
+    (top,) = await _one(
+        db,
+        f"SELECT coalesce(sum(rfm_monetary_fen), 0) FROM (SELECT rfm_monetary_fen FROM {src} "
+        f"ORDER BY {_RANKING} LIMIT ?)",
+        (k,),
+    )
+    return ParetoSummary(n, k, top, total)
+
+
+# ---------------------------------------------------------------------------
+# The stored state and its figures
+
+
+def _frac(x: Fraction | None) -> list[int] | None:
+    return None if x is None else [x.numerator, x.denominator]
+
+
+def _unfrac(x: list[int] | None) -> Fraction | None:
+    return None if x is None else Fraction(x[0], x[1])
+
+
+def _th_json(th: ValueThresholds | None) -> dict | None:
+    if th is None:
+        return None
+    return {
+        "kind": th.kind, "r": _frac(th.recency_days), "f": _frac(th.frequency),
+        "m": _frac(th.monetary_fen), "customers": th.customers,
+    }  # fmt: skip
+
+
+def _th_load(d: dict | None) -> ValueThresholds | None:
+    if d is None:
+        return None
+    return ValueThresholds(
+        d["kind"], _unfrac(d["r"]), _unfrac(d["f"]), _unfrac(d["m"]), d["customers"]
+    )
+
+
+def _clv_json(g: GroupCLV) -> dict:
+    return {
+        "group": g.group, "customers": g.customers, "margin": _frac(g.margin_rate),
+        "active_last_year": g.active_last_year, "spend_last_year_fen": g.spend_last_year_fen,
+        "active_previous_year": g.active_previous_year, "churned": g.churned,
+        "p": _frac(g.yearly_contribution), "churn": _frac(g.churn_rate), "clv": _frac(g.clv),
+        "refusal": g.refusal.code if g.refusal else None,
+    }  # fmt: skip
+
+
+def _clv_load(d: dict) -> GroupCLV:
+    refusal = next((r for r in CLVRefusal if r.code == d["refusal"]), None)
+    return GroupCLV(
+        d["group"], d["customers"], _unfrac(d["margin"]), d["active_last_year"],
+        d["spend_last_year_fen"], d["active_previous_year"], d["churned"], _unfrac(d["p"]),
+        _unfrac(d["churn"]), _unfrac(d["clv"]), refusal,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SegmentState:
+    """What the last refresh stored: as-of day, time zone, configuration and figures."""
+
+    as_of: dt.date
+    tz: str
+    raw_config: dict[str, Any]
+    thresholds: ValueThresholds | None
+    pareto: ParetoSummary
+    clv_overall: GroupCLV | None
+    clv_by_group: dict[str, GroupCLV]
+    history_days: int | None
+    refreshed_at: int
+
+    @property
+    def config(self) -> SegmentConfig:
+        return from_dict(self.raw_config)
+
+
+def config_key(raw: Mapping[str, Any], tz: str) -> str:
+    return json.dumps([dict(raw), tz], sort_keys=True, ensure_ascii=False, default=str)
+
+
+async def load_state(db: aiosqlite.Connection) -> SegmentState | None:
+    row = await _one(db, "SELECT as_of, tz, config, figures, refreshed_at FROM segment_state")
+    if row is None:
+        return None
+    fig = json.loads(row[3])
+    clv = fig.get("clv")
+    return SegmentState(
+        as_of=dt.date.fromisoformat(row[0]),
+        tz=row[1],
+        raw_config=json.loads(row[2])[0],
+        thresholds=_th_load(fig["thresholds"]),
+        pareto=ParetoSummary(**fig["pareto"]),
+        clv_overall=_clv_load(clv["overall"]) if clv else None,
+        clv_by_group={g["group"]: _clv_load(g) for g in clv["groups"]} if clv else {},
+        history_days=fig.get("history_days"),
+        refreshed_at=row[4],
+    )
+
+
+async def _write_state(
+    db: aiosqlite.Connection,
+    *,
+    as_of: dt.date,
+    tz: str,
+    raw: Mapping[str, Any],
+    th: ValueThresholds | None,
+    pareto: ParetoSummary,
+    clv: dict | None,
+    history_days: int | None,
+) -> None:
+    figures = {
+        "thresholds": _th_json(th),
+        "pareto": {
+            "customers": pareto.customers, "top_customers": pareto.top_customers,
+            "top_spend_fen": pareto.top_spend_fen, "total_spend_fen": pareto.total_spend_fen,
+        },
+        "clv": clv,
+        "history_days": history_days,
+    }  # fmt: skip
+    await db.execute(
+        "INSERT INTO segment_state (id, as_of, tz, config, figures, refreshed_at) "
+        "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, "
+        "tz = excluded.tz, config = excluded.config, figures = excluded.figures, "
+        "refreshed_at = excluded.refreshed_at",
+        (as_of.isoformat(), tz, config_key(raw, tz), json.dumps(figures), int(time.time())),
+    )
+
+
+async def _drop_temps(db: aiosqlite.Connection) -> None:
+    for t in ("seg_promo_days", "seg_agg", "seg_pc", "seg_sw", "seg_snap"):
+        await db.execute(f"DROP TABLE IF EXISTS temp.{t}")
+
+
+# ---------------------------------------------------------------------------
+# Refreshes
+
+
+async def refresh_all(
+    db: aiosqlite.Connection,
+    raw: Mapping[str, Any],
+    tz: ZoneInfo,
+    today: dt.date,
+    *,
+    in_transaction: bool = False,
+) -> SegmentState:
+    """Recompute every customer's segment fields and the shop figures as of ``today``.
+
+    ``raw`` is the ``[segments]`` table (without ``refresh_at``); it is stored so the
+    import can refresh incrementally with the same rules. One transaction.
+    """
+    cfg = from_dict(raw)
+    if not in_transaction:
+        await db.execute("BEGIN IMMEDIATE")
+    try:
+        await _promo_days(db, cfg, today)
+        await _aggregate(db, cfg, tz, today, clv=True)
+        await _apply_per_customer(db, cfg, today, touched=False)
+        th, n, total = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw")
+        await _apply_shopwide(db, today)
+        pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
+        clv, history = await _clv_figures(db, cfg, today)
+        await _write_state(
+            db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
+            history_days=history,
+        )  # fmt: skip
+        await _drop_temps(db)
+        if not in_transaction:
+            await db.execute("COMMIT")
+    except BaseException:
+        if not in_transaction:
+            await db.execute("ROLLBACK")
+        raise
+    state = await load_state(db)
+    assert state is not None
+    return state
+
+
+async def _clv_figures(
+    db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date
+) -> tuple[dict | None, int | None]:
+    """Group CLV by the value class each customer had a year ago (see bot.domain.clv)."""
+    (first,) = await _one(db, "SELECT min(rfm_first_day) FROM temp.seg_agg")
+    if first is None:
+        return None, None
+    history = day_number(today) - first
+    ya = today - dt.timedelta(days=365)
+    th = await thresholds(db, AGG_YEAR_AGO_SOURCE, cfg, ya)
+    p: dict[str, Any] = {"t": day_number(ya)}
+    klass = _class_sql(th, p) if th is not None else "NULL"
+    # the class expression reads rfm_* columns: feed it the year-ago figures
+    async with db.execute(
+        f"SELECT coalesce(CASE WHEN rfm_last_day IS NOT NULL THEN {klass} END, '{NEW_GROUP}'), "
+        "y1_spend > 0, y2_n > 0, count(*), sum(y1_spend) FROM (SELECT a.ya_last_day AS "
+        "rfm_last_day, a.ya_frequency AS rfm_frequency, a.ya_monetary_fen AS rfm_monetary_fen, "
+        "a.y1_spend, a.y2_n FROM temp.seg_agg a WHERE a.rfm_last_day IS NOT NULL) "
+        "GROUP BY 1, 2, 3",
+        p,
+    ) as cur:
+        buckets = [
+            CLVBucket(g, bool(al), bool(ap), n, s) for g, al, ap, n, s in await cur.fetchall()
+        ]
+    overall, by_group = clv_from_buckets(buckets, history, cfg.clv)
+    return (
+        {"overall": _clv_json(overall), "groups": [_clv_json(g) for g in by_group.values()]},
+        history,
+    )
+
+
+async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
+    """Refresh the customers in ``temp.touched`` (inside the caller's transaction).
+
+    Uses the rules and time zone of the last full refresh. Returns False (and does
+    nothing) when there has been none or it is not from today: then the next reader
+    or the daily job refreshes in full.
+    """
+    state = await load_state(db)
+    if state is None:
+        return False
+    tz = ZoneInfo(state.tz)
+    today = dt.datetime.fromtimestamp(now, tz).date()
+    if today != state.as_of:
+        return False
+    cfg = state.config
+    await _promo_days(db, cfg, today)
+    await _aggregate(db, cfg, tz, today, touched=True)
+    await _apply_per_customer(db, cfg, today, touched=True)
+    th, n, total = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw")
+    await _apply_shopwide(db, today)
+    pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
+    clv = None
+    if state.clv_overall is not None:
+        clv = {
+            "overall": _clv_json(state.clv_overall),
+            "groups": [_clv_json(g) for g in state.clv_by_group.values()],
+        }
+    await _write_state(
+        db, as_of=today, tz=state.tz, raw=state.raw_config, th=th, pareto=pareto, clv=clv,
+        history_days=state.history_days,
+    )  # fmt: skip
+    await _drop_temps(db)
+    return True
+
+
+async def ensure_current(
+    db: aiosqlite.Connection, raw: Mapping[str, Any], tz: ZoneInfo, today: dt.date
+) -> bool:
+    """Refresh in full unless the stored segments are as of ``today`` with these rules.
+
+    Returns True when it refreshed.
+    """
+    row = await _one(db, "SELECT as_of, config FROM segment_state")
+    if row is not None and row[0] == today.isoformat() and row[1] == config_key(raw, tz.key):
+        return False
+    await refresh_all(db, raw, tz, today)
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Snapshots
+
+
+async def write_snapshot(db: aiosqlite.Connection, day: dt.date) -> None:
+    """Store today's counts per cell, class and ABC class (from the customers table)."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
+        for kind in KINDS:
+            col = _COLUMN[kind]
+            await db.execute(
+                "INSERT INTO segment_snapshots (day, kind, key, count) "
+                f"SELECT ?, ?, {col}, count(*) FROM customers WHERE {col} IS NOT NULL "
+                f"GROUP BY {col}",
+                (day.isoformat(), kind),
+            )
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+
+
+async def rebuild_snapshot(
+    db: aiosqlite.Connection, raw: Mapping[str, Any], tz: ZoneInfo, day: dt.date
+) -> dict[Kind, dict[str, int]]:
+    """Compute the counts of a past ``day`` from the order history and store them.
+
+    Exactly what a full refresh on that day would have counted (orders paid after
+    that day do not exist yet); the customers table is not touched.
+    """
+    cfg = from_dict(raw)
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await _aggregate(db, cfg, tz, day, price=False)
+        await _shopwide(db, AGG_SOURCE, cfg, day, "seg_snap")
+        await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
+        for kind in KINDS:
+            col = _COLUMN[kind]
+            await db.execute(
+                "INSERT INTO segment_snapshots (day, kind, key, count) "
+                f"SELECT ?, ?, {col}, count(*) FROM temp.seg_snap WHERE {col} IS NOT NULL "
+                f"GROUP BY {col}",
+                (day.isoformat(), kind),
+            )
+        await _drop_temps(db)
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    return await snapshot(db, day) or {k: {} for k in KINDS}
+
+
+async def snapshot(db: aiosqlite.Connection, day: dt.date) -> dict[Kind, dict[str, int]] | None:
+    """The stored counts of ``day``, or None when no snapshot was taken that day."""
+    async with db.execute(
+        "SELECT kind, key, count FROM segment_snapshots WHERE day = ?", (day.isoformat(),)
+    ) as cur:
+        rows = await cur.fetchall()
+    if not rows:
+        return None
+    out: dict[Kind, dict[str, int]] = {k: {} for k in KINDS}
+    for kind, key, count in rows:
+        out[kind][key] = count
+    return out
+
+
+async def snapshot_days(db: aiosqlite.Connection, since: dt.date) -> list[dt.date]:
+    async with db.execute(
+        "SELECT DISTINCT day FROM segment_snapshots WHERE day >= ? ORDER BY day",
+        (since.isoformat(),),
+    ) as cur:
+        return [dt.date.fromisoformat(r[0]) for r in await cur.fetchall()]
+
+
+async def trend(
+    db: aiosqlite.Connection, kind: Kind, since: dt.date
+) -> dict[dt.date, dict[str, int]]:
+    """Snapshot counts of one kind per day from ``since`` on."""
+    out: dict[dt.date, dict[str, int]] = {}
+    async with db.execute(
+        "SELECT day, key, count FROM segment_snapshots WHERE kind = ? AND day >= ? ORDER BY day",
+        (kind, since.isoformat()),
+    ) as cur:
+        for day, key, count in await cur.fetchall():
+            out.setdefault(dt.date.fromisoformat(day), {})[key] = count
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Reading: distribution, lists, one customer's fields, chart data
+
+
+async def distribution(db: aiosqlite.Connection) -> dict[Kind, dict[str, int]]:
+    """Current counts per class, cell and ABC class (customers with a segment)."""
+    out: dict[Kind, dict[str, int]] = {}
+    for kind in KINDS:
+        col = _COLUMN[kind]
+        async with db.execute(
+            f"SELECT {col}, count(*) FROM customers WHERE {col} IS NOT NULL GROUP BY {col}"
+        ) as cur:
+            out[kind] = {k: n for k, n in await cur.fetchall()}
+    return out
+
+
+async def price_levels(db: aiosqlite.Connection) -> dict[str, int]:
+    async with db.execute(
+        "SELECT price_level, count(*) FROM customers WHERE price_level IS NOT NULL "
+        "GROUP BY price_level"
+    ) as cur:
+        return {k: n for k, n in await cur.fetchall()}
+
+
+@dataclass(frozen=True)
+class SegmentFields:
+    """One customer's stored segment fields (for the /whois card, /rfm and lists).
+
+    ``recency_days`` is counted to ``today`` as passed by the reader.
+    """
+
+    customer_id: int
+    platform: str
+    buyer_id: str
+    name: str
+    rfm_cell: str | None
+    rfm_r: int | None
+    rfm_f: int | None
+    rfm_m: int | None
+    rfm_score: int | None
+    last_purchase: dt.date | None
+    recency_days: int | None
+    frequency: int | None
+    monetary_fen: int | None
+    value_class: ValueClass | None
+    abc_class: str | None
+    price_level: str | None
+    price_orders: int
+    price_deal_orders: int
+    price_off_fen: int
+    price_list_fen: int
+    price_net_fen: int
+    price_promo_net_fen: int
+    as_of: dt.date | None
+
+    @property
+    def audience_values(self) -> dict[str, str | None]:
+        """The /audience fields: class (code), rfm (cell), abc, price."""
+        return {
+            "class": self.value_class.code if self.value_class else None,
+            "rfm": self.rfm_cell,
+            "abc": self.abc_class,
+            "price": self.price_level,
+        }
+
+    @property
+    def deal_percent(self) -> int | None:
+        return _pct(self.price_deal_orders, self.price_orders)
+
+    @property
+    def depth_percent(self) -> int | None:
+        return _pct(self.price_off_fen, self.price_list_fen)
+
+    @property
+    def promo_percent(self) -> int | None:
+        return _pct(self.price_promo_net_fen, self.price_net_fen)
+
+
+def _pct(num: int, den: int) -> int | None:
+    """Whole percent, half up (as bot.domain.price_sensitivity rounds)."""
+    return None if not den else (num * 200 + den) // (2 * den)
+
+
+_FIELDS_SQL = (
+    "SELECT id, platform, buyer_id, name, rfm_cell, rfm_r, rfm_f, rfm_m, rfm_score, "
+    "rfm_last_day, rfm_frequency, rfm_monetary_fen, value_class, abc_class, price_level, "
+    "price_orders, price_deal_orders, price_off_fen, price_list_fen, price_net_fen, "
+    "price_promo_net_fen, segments_as_of FROM customers"
+)
+
+
+def _fields(row: Any, today: dt.date) -> SegmentFields:
+    last = row[9]
+    return SegmentFields(
+        customer_id=row[0], platform=row[1], buyer_id=row[2], name=row[3], rfm_cell=row[4],
+        rfm_r=row[5], rfm_f=row[6], rfm_m=row[7], rfm_score=row[8],
+        last_purchase=day_from_number(last) if last is not None else None,
+        recency_days=day_number(today) - last if last is not None else None,
+        frequency=row[10], monetary_fen=row[11],
+        value_class=ValueClass.from_code(row[12]) if row[12] else None,
+        abc_class=row[13], price_level=row[14], price_orders=row[15] or 0,
+        price_deal_orders=row[16] or 0, price_off_fen=row[17] or 0, price_list_fen=row[18] or 0,
+        price_net_fen=row[19] or 0, price_promo_net_fen=row[20] or 0,
+        as_of=dt.date.fromisoformat(row[21]) if row[21] else None,
+    )  # fmt: skip
+
+
+async def segment_fields(
+    db: aiosqlite.Connection, customer_id: int, today: dt.date
+) -> SegmentFields | None:
+    """The segment fields of one customer (None when there is no such customer).
+
+    For the /whois card and /audience: ``.rfm_cell``, ``.value_class``,
+    ``.abc_class``, ``.price_level`` and ``.audience_values``. Call
+    :func:`ensure_current` first (or rely on the daily job) so they are today's.
+    """
+    async with db.execute(_FIELDS_SQL + " WHERE id = ?", (customer_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _fields(row, today)
+
+
+async def list_segment(
+    db: aiosqlite.Connection, kind: Kind, key: str, today: dt.date, *, offset: int, limit: int
+) -> tuple[int, list[SegmentFields]]:
+    """(total, one page) of the customers in a class, cell or ABC class, biggest spend first."""
+    col = _COLUMN[kind]
+    (total,) = await _one(db, f"SELECT count(*) FROM customers WHERE {col} = ?", (key,))
+    async with db.execute(
+        _FIELDS_SQL + f" WHERE {col} = ? ORDER BY rfm_monetary_fen DESC, id LIMIT ? OFFSET ?",
+        (key, limit, offset),
+    ) as cur:
+        rows = [_fields(r, today) for r in await cur.fetchall()]
+    return total, rows
+
+
+async def iter_segment(
+    db: aiosqlite.Connection, kind: Kind, key: str, today: dt.date
+) -> AsyncIterator[SegmentFields]:
+    """Every customer of a segment, for the CSV export (same order as the list)."""
+    col = _COLUMN[kind]
+    async with db.execute(
+        _FIELDS_SQL + f" WHERE {col} = ? ORDER BY rfm_monetary_fen DESC, id", (key,)
+    ) as cur:
+        async for row in cur:
+            yield _fields(row, today)
+
+
+async def rf_grid(db: aiosqlite.Connection) -> list[tuple[int, int, int, float]]:
+    """(R level, F level, customers, average M in fen) for the heat map."""
+    async with db.execute(
+        "SELECT rfm_r, rfm_f, count(*), avg(rfm_monetary_fen) FROM customers "
+        "WHERE rfm_cell IS NOT NULL GROUP BY rfm_r, rfm_f"
+    ) as cur:
+        return [(r, f, n, float(m or 0)) for r, f, n, m in await cur.fetchall()]
+
+
+async def pareto_curve(db: aiosqlite.Connection, points: int = 100) -> list[tuple[float, float]]:
+    """(share of customers, share of sales), best customers first, at ``points`` steps."""
+    (n, total) = await _one(
+        db, f"SELECT count(*), coalesce(sum(rfm_monetary_fen), 0) FROM {CUSTOMERS_SOURCE}"
+    )
+    if not n or not total:
+        return [(0.0, 0.0)]
+    async with db.execute(
+        "SELECT tile, count(*), sum(rfm_monetary_fen) FROM (SELECT rfm_monetary_fen, "
+        f"ntile(?) OVER (ORDER BY {_RANKING}) AS tile FROM {CUSTOMERS_SOURCE}) "
+        "GROUP BY tile ORDER BY tile",
+        (points,),
+    ) as cur:
+        rows = await cur.fetchall()
+    out = [(0.0, 0.0)]
+    seen = spent = 0
+    for _, count, s in rows:
+        seen += count
+        spent += s
+        out.append((seen / n, spent / total))
+    return out
