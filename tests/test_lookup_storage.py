@@ -31,7 +31,14 @@ async def load(db, orders):
 
 SHOP = [
     order("T1001", "alice", name="王小明", phone="13812345678", email="XiaoMing@example.com"),
-    order("T1002", "alice", name="王小明", phone="13812345678", at=T0 + 5 * DAY),
+    order(
+        "T1002",
+        "alice",
+        name="王小明",
+        phone="13812345678",
+        email="XiaoMing@example.com",
+        at=T0 + 5 * DAY,
+    ),
     order("T2001", "bob", name="张伟", phone="13900001111"),
     order("J3001", "bob", platform="jd", name="Bob Li", phone="13700009999"),
     order("T4001", "zhangwei88", name="张伟", phone="159-0000-2222"),

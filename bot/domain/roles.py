@@ -29,6 +29,8 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", Role.NONE),
     Command("help", Role.NONE),
+    Command("whois", Role.AGENT),
+    Command("find", Role.AGENT),
     Command("agents", Role.ADMIN),
     Command("agent", Role.ADMIN),
     Command("import", Role.ADMIN),

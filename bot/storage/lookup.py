@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Longer queries are refused (nobody types that much; it keeps callback data short).
-MAX_QUERY_CHARS = 40
+MAX_QUERY_CHARS = 64
 #: How many candidates an ambiguous /whois lists at most.
 MAX_CANDIDATES = 10
 #: A gram with more postings than this counts as "common" when choosing where to start.
