@@ -34,6 +34,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("agents", Role.ADMIN),
     Command("agent", Role.ADMIN),
     Command("import", Role.ADMIN),
+    Command("tag", Role.AGENT),
+    Command("untag", Role.AGENT),
+    Command("tags", Role.AGENT),
+    Command("note", Role.AGENT),
+    Command("audience", Role.AGENT),
+    Command("audit", Role.ADMIN),
+    Command("segments", Role.ADMIN),
+    Command("segment", Role.ADMIN),
+    Command("rfm", Role.AGENT),
+    Command("report", Role.ADMIN),
 )
 
 

@@ -1,0 +1,134 @@
+"""Which customer a message is about, so that a reply to it can name the buyer implicitly.
+
+The /whois card, the Tags view and the Notes view are remembered per chat as
+``message_id -> customer_id`` in ``chat_data`` (the last ``MAX_CARDS`` of them), so
+``/tag lace`` or ``/note …`` sent as a reply to one of them needs no buyer id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from typing import Any
+
+import aiosqlite
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.rendering import MESSAGE_LIMIT
+from bot.storage import buyers
+from handlers.common import NO_PREVIEW, kefu, reply
+
+__all__ = [
+    "MAX_CARDS",
+    "answer",
+    "arg_text",
+    "button_label",
+    "card_customer",
+    "one_customer",
+    "remember_card",
+    "replied_customer",
+    "resolve_customer",
+    "show",
+]
+
+MAX_CARDS = 200
+_KEY = "kefu_cards"
+
+
+def _cards(context: Any, chat_id: int) -> dict[int, int]:
+    chat_data = context.application.chat_data[chat_id]
+    return chat_data.setdefault(_KEY, {})
+
+
+def remember_card(context: Any, chat_id: int, message_id: int, customer_id: int) -> None:
+    """Remember that message ``message_id`` in ``chat_id`` is about ``customer_id``."""
+    cards = _cards(context, chat_id)
+    cards.pop(message_id, None)
+    cards[message_id] = customer_id
+    while len(cards) > MAX_CARDS:
+        del cards[next(iter(cards))]
+
+
+def card_customer(context: Any, chat_id: int, message_id: int) -> int | None:
+    return _cards(context, chat_id).get(message_id)
+
+
+def replied_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The customer of the card the update's message replies to, if it is one."""
+    message = update.effective_message
+    replied = message.reply_to_message if message else None
+    if replied is None:
+        return None
+    return card_customer(context, replied.chat_id, replied.message_id)
+
+
+async def resolve_customer(db: aiosqlite.Connection, key: str) -> list[aiosqlite.Row]:
+    """The customers a ``<buyer>`` argument names (buyer id, order id, phone)."""
+    return await buyers.find_by_key(db, key)
+
+
+def arg_text(update: Update) -> str:
+    """What follows the command, as typed (quotes and line breaks kept)."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    parts = text.split(None, 1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def one_customer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str
+) -> aiosqlite.Row | None:
+    """The one customer ``key`` names; otherwise answer why not and return None."""
+    services = kefu(context)
+    rows = await resolve_customer(services.db, key)
+    if not rows:
+        await reply(update, context, "buyer_not_found", query=key)
+        return None
+    if len(rows) > 1:
+        matches = [{"platform": r["platform"], "buyer_id": r["buyer_id"]} for r in rows[:10]]
+        await reply(update, context, "buyer_ambiguous", query=key, matches=matches)
+        return None
+    return rows[0]
+
+
+async def show(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    template: str,
+    *,
+    keyboard: InlineKeyboardMarkup | None = None,
+    edit: bool = False,
+    **values: Any,
+) -> Message | None:
+    """Send a view, or with ``edit`` replace the message whose button was pressed.
+
+    A view too long for one message is sent anew instead of edited.
+    """
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        text = kefu(context).render(template, **values)
+        if len(text) <= MESSAGE_LIMIT:
+            try:
+                result = await query.edit_message_text(
+                    text, parse_mode="HTML", reply_markup=keyboard, link_preview_options=NO_PREVIEW
+                )
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    raise
+                return None
+            return result if isinstance(result, Message) else None
+    return await reply(update, context, template, keyboard=keyboard, **values)
+
+
+def button_label(context: ContextTypes.DEFAULT_TYPE, name: str, **values: Any) -> str:
+    """A button's text from the ``tag_buttons`` template (plain text: entities undone)."""
+    return html.unescape(kefu(context).render("tag_buttons", button=name, **values))
+
+
+async def answer(update: Update) -> None:
+    """Stop the button's spinner (a press must always be answered)."""
+    if update.callback_query is not None:
+        with contextlib.suppress(BadRequest):  # too old to answer; nothing to do
+            await update.callback_query.answer()
