@@ -49,6 +49,13 @@ def test_agent_sees_phone_email_and_address_masked_admin_sees_them_whole():
     assert card(Role.NONE)["phone"] == "138****5678"  # anyone else: masked (fail closed)
 
 
+def test_address_gets_the_region_in_front_when_the_export_split_them():
+    split = {"province": "上海市", "city": "上海市", "district": "", "address": "中山路646号3室"}
+    assert card(Role.ADMIN, customer=split)["address"] == "上海市中山路646号3室"
+    assert card(Role.AGENT, customer=split)["address"] == "上海市****"
+    assert card(Role.AGENT, customer={"address": ""})["address"] == ""
+
+
 def test_figures_and_dates():
     c = card(Role.AGENT, locale="en")
     assert (c["orders_paid"], c["orders_all"], c["total_spent_fen"]) == (7, 9, 123456)

@@ -15,6 +15,8 @@ Decisions:
   once the segmentation has written them (``segment`` / ``price`` are None before).
   The price evidence is the share of orders bought on a deal and the average discount
   (discounts and coupons over list price).
+- The address is shown whole: region parts the street address lacks are put in front
+  (exports often split them), so that masking keeps the region and hides the rest.
 - Items are the titles joined with "、" (zh) or ", " (en), with ×N for quantities
   above one, shortened to ``ITEMS_CHARS`` characters.
 - Open complaints are not on the card yet: there is no complaints table.
@@ -148,7 +150,13 @@ def build_card(
     added_by, added_at, ``note`` a row with text, author, created_at.
     """
     c = {k: customer[k] for k in customer.keys()}  # noqa: SIM118 - sqlite3.Row has no items()
-    region = " ".join(p for p in (c.get("province"), c.get("city"), c.get("district")) if p)
+    parts = list(
+        dict.fromkeys(p for p in (c.get("province"), c.get("city"), c.get("district")) if p)
+    )
+    region = " ".join(parts)
+    street = c.get("address") or ""
+    # one full address, so that masking keeps the region and hides only the street
+    address = "".join(p for p in parts if p not in street) + street if street else ""
     paid = int(c.get("paid_order_count") or 0)
     interval = c.get("avg_interval_s")
     view = {
@@ -158,7 +166,7 @@ def build_card(
         "name": c.get("name") or "",
         "phone": c.get("phone") or "",
         "email": c.get("email") or "",
-        "address": c.get("address") or "",
+        "address": address,
         "region": region,
         "birthday": _birthday_text(c.get("birthday")),
         "age": c.get("age") if c.get("age") is not None else age_on(c.get("birthday"), today),
