@@ -26,8 +26,9 @@ from bot.domain.card import build_card, candidate_list, order_lines
 from bot.domain.matching import near_matches
 from bot.domain.roles import Role
 from bot.rendering import MESSAGE_LIMIT
-from bot.storage import audit, lookup
+from bot.storage import audit, lookup, notes, tags
 from handlers.common import NO_PREVIEW, kefu, reply, requires
+from handlers.common_cards import remember_card
 
 USAGE = "/whois <buyer id | phone | order id | name>"
 LAST_ORDERS = 3
@@ -123,13 +124,13 @@ async def send_card(
     db = services.db
     cid = customer["id"]
     orders, total = await lookup.orders_page(db, cid, limit=LAST_ORDERS)
-    tags = await lookup.live_tags_of(db, cid)
-    note = await lookup.latest_note_of(db, cid)
+    tag_rows = await tags.tags_of(db, cid)
+    note = await notes.latest_note(db, cid)
     tz = services.settings.tz
     card = build_card(
         customer,
         orders=orders,
-        tags=tags,
+        tags=tag_rows,
         note=note,
         role=viewer_role(update, role),
         today=datetime.now(UTC).astimezone(tz).date(),
@@ -148,7 +149,9 @@ async def send_card(
         ]
     )
     await audit.record(db, update.effective_user.id, "lookup", customer_id=cid, detail=how)
-    await show(update, context, "whois_card", keyboard=keyboard, edit=edit, c=card)
+    sent = await show(update, context, "whois_card", keyboard=keyboard, edit=edit, c=card)
+    if sent is not None:  # /tag or /note in reply to the card needs no buyer id
+        remember_card(context, sent.chat_id, sent.message_id, cid)
 
 
 @requires(Role.AGENT)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from bot.domain.order import Buyer, Item, Order
-from bot.storage import audit
+from bot.storage import audit, notes, tags
 from bot.storage.order_import import OrderImport
 from tests.conftest import ADMIN, AGENT, STRANGER
 
@@ -157,21 +157,22 @@ def _cid(message):
 async def test_card_shows_tags_with_who_added_them_and_the_latest_note(shop):
     [card] = await shop.send(AGENT, "/whois alice")
     cid = int(_cid(card))
-    await shop.db.execute(
-        "INSERT INTO tags (tag, label, created_at) VALUES ('爱晒图', '爱晒图', 1)"
-    )
-    await shop.db.execute(
-        "INSERT INTO customer_tags (customer_id, tag, added_by, added_at) "
-        "VALUES (?, '爱晒图', ?, 1)",
-        (cid, AGENT),
-    )
-    await shop.db.execute(
-        "INSERT INTO notes (customer_id, author, text, created_at) VALUES (?, ?, ?, ?)",
-        (cid, ADMIN, "prefers SF Express <fast>", NOW),
-    )
+    await tags.add_tags(shop.db, cid, [("爱晒图", "爱晒图")], by=AGENT)
+    await notes.add_note(shop.db, cid, "first note", author=AGENT)
+    await notes.add_note(shop.db, cid, "prefers SF Express <fast>", author=ADMIN)
     [card] = await shop.send(AGENT, "/whois alice")
     assert f"🏷 爱晒图 ({AGENT})" in card.plain_text
     assert f"📝 prefers SF Express <fast> ({ADMIN}," in card.plain_text
+    assert "first note" not in card.plain_text
+
+
+async def test_tags_button_and_a_reply_to_the_card_reach_the_tag_commands(shop):
+    [card] = await shop.send(AGENT, "/whois alice")
+    [view] = await shop.press(AGENT, card, card.button_data("Tags"))
+    assert "alice" in view.plain_text
+    await shop.send(AGENT, "/tag 好沟通", reply_to_message_id=card.message_id)
+    [card] = await shop.send(AGENT, "/whois alice")
+    assert f"好沟通 ({AGENT})" in card.plain_text
 
 
 async def test_hostile_input_is_shown_literally(shop):

@@ -194,23 +194,3 @@ async def test_orders_page_newest_first_with_total(db):
     assert [r["order_id"] for r in rows] == ["T1001"]
     assert await lookup.orders_page(db, alice["id"], offset=2, limit=1) == ([], 2)
 
-
-async def test_live_tags_and_latest_note(db):
-    alice = (await lookup.resolve(db, "alice")).customers[0]["id"]
-    await db.execute("INSERT INTO tags (tag, label, created_at) VALUES ('vip', 'VIP', 1)")
-    await db.execute("INSERT INTO tags (tag, label, created_at) VALUES ('old', 'Old', 1)")
-    await db.execute(
-        "INSERT INTO customer_tags (customer_id, tag, added_by, added_at, removed_by, removed_at)"
-        " VALUES (?, 'vip', 222, 10, NULL, NULL), (?, 'old', 222, 5, 111, 6)",
-        (alice, alice),
-    )
-    await db.execute(
-        "INSERT INTO notes (customer_id, author, text, created_at) VALUES (?, 222, 'first', 1),"
-        " (?, 111, 'second', 2)",
-        (alice, alice),
-    )
-    tags = await lookup.live_tags_of(db, alice)
-    assert [(t["label"], t["added_by"]) for t in tags] == [("VIP", 222)]
-    note = await lookup.latest_note_of(db, alice)
-    assert (note["text"], note["author"]) == ("second", 111)
-    assert await lookup.latest_note_of(db, 999) is None

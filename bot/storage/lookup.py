@@ -25,8 +25,6 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "Resolution",
     "get_customer",
-    "latest_note_of",
-    "live_tags_of",
     "near_candidates",
     "orders_page",
     "resolve",
@@ -302,27 +300,3 @@ async def orders_page(
         total = (await c.fetchone())[0]
     return rows, int(total)
 
-
-async def live_tags_of(db: aiosqlite.Connection, customer_id: int) -> list[aiosqlite.Row]:
-    """The customer's current tags (label, added_by, added_at), oldest first.
-
-    Reads the tables of migration 0002 directly, for the card only; tag changes belong
-    to bot/storage/tags.py.
-    """
-    async with db.execute(
-        "SELECT t.label, ct.added_by, ct.added_at FROM customer_tags ct "
-        "JOIN tags t ON t.tag = ct.tag WHERE ct.customer_id = ? AND ct.removed_at IS NULL "
-        "ORDER BY ct.added_at, ct.id",
-        (customer_id,),
-    ) as cur:
-        return list(await cur.fetchall())
-
-
-async def latest_note_of(db: aiosqlite.Connection, customer_id: int) -> aiosqlite.Row | None:
-    """The customer's newest note (text, author, created_at), or None."""
-    async with db.execute(
-        "SELECT text, author, created_at FROM notes WHERE customer_id = ? "
-        "ORDER BY created_at DESC, id DESC LIMIT 1",
-        (customer_id,),
-    ) as cur:
-        return await cur.fetchone()
