@@ -2,13 +2,16 @@
 
 The /whois card, the Tags view and the Notes view are remembered per chat as
 ``message_id -> customer_id`` in ``chat_data`` (the last ``MAX_CARDS`` of them), so
-``/tag lace`` or ``/note …`` sent as a reply to one of them needs no buyer id.
+``/tag lace`` or ``/note …`` sent as a reply to one of them needs no buyer id. A card
+no longer remembered (after a restart) is recognised by its own buttons
+(``tags:<customer_id>`` ...), which Telegram sends along with the replied-to message.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import re
 from typing import Any
 
 import aiosqlite
@@ -34,6 +37,8 @@ __all__ = [
 ]
 
 MAX_CARDS = 200
+#: buttons of the card and of the Tags view that name their customer
+_CUSTOMER_BUTTON = re.compile(r"(?:tags|note|tagrm|tagadd):(\d+)(?::|$)")
 _KEY = "kefu_cards"
 
 
@@ -61,7 +66,20 @@ def replied_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
     replied = message.reply_to_message if message else None
     if replied is None:
         return None
-    return card_customer(context, replied.chat_id, replied.message_id)
+    remembered = card_customer(context, replied.chat_id, replied.message_id)
+    if remembered is not None:
+        return remembered
+    # forgotten (a restart, or older than the last MAX_CARDS): a card or view of ours
+    # carries the customer in its buttons, and only the bot can have put them there
+    if replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    markup = replied.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            match = _CUSTOMER_BUTTON.match(button.callback_data or "")
+            if match:
+                return int(match.group(1))
+    return None
 
 
 async def resolve_customer(db: aiosqlite.Connection, key: str) -> list[aiosqlite.Row]:

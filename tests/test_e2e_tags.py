@@ -208,3 +208,22 @@ async def test_hostile_buyer_id_and_tags_are_stored_and_shown_literally(kefu_bot
     [listing] = await kefu_bot_en.send(AGENT, "/tags <i>ok</i>")
     assert hostile in listing.plain_text
     assert row["buyer_id"] == hostile
+
+
+async def test_whois_card_then_tag_by_reply_and_its_tags_and_note_buttons(kefu_bot_en):
+    await seed(kefu_bot_en)
+    [card] = await kefu_bot_en.send(AGENT, "/whois c")
+    cid = await customer_id(kefu_bot_en, "c")
+    assert f"tags:{cid}" in [b.callback_data for b in card.buttons]
+    [tagged] = await kefu_bot_en.send(AGENT, "/tag lace", reply_to_message_id=card.message_id)
+    assert "Tags of c" in tagged.plain_text and "Added: lace" in tagged.plain_text
+    [view] = await kefu_bot_en.press(AGENT, card, f"tags:{cid}")
+    assert "• lace" in view.plain_text and not view.edited
+    [notes] = await kefu_bot_en.press(AGENT, card, f"note:{cid}")
+    assert notes.plain_text.startswith("Notes on c")
+    # after a restart the chat's memory is gone; the card's own buttons still name c
+    kefu_bot_en.app.chat_data[AGENT].clear()
+    [again] = await kefu_bot_en.send(AGENT, "/note likes red", reply_to_message_id=card.message_id)
+    assert "Note added to c" in again.plain_text
+    [usage] = await kefu_bot_en.send(AGENT, "/tag x", reply_to_message_id=again.message_id - 1)
+    assert usage.plain_text.startswith("Usage:")
