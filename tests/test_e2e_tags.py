@@ -59,7 +59,7 @@ async def test_tag_a_buyer_then_tag_by_replying_to_the_view(kefu_bot_en):
     assert "Added: lace" in again.plain_text and "Already tagged: VIP" in again.plain_text
     assert again.plain_text.count("• ") == 3
     [listing] = await kefu_bot_en.send(AGENT, "/tags")
-    assert "VIP — 1 customers" in listing.plain_text
+    assert "VIP — 1 customer," in listing.plain_text
 
 
 async def test_tag_by_reply_to_a_card_and_the_tags_button(kefu_bot_en):
@@ -168,7 +168,7 @@ async def test_admins_rename_and_merge_tags(kefu_bot_en):
     [exists] = await kefu_bot_en.send(ADMIN, "/tag rename v-neck vneck")
     assert "/tag merge" in exists.plain_text
     [merged] = await kefu_bot_en.send(ADMIN, "/tag merge v-neck vneck")
-    assert "1 customers newly carry vneck" in merged.plain_text
+    assert "1 customer newly carries vneck" in merged.plain_text
     [count] = await kefu_bot_en.send(AGENT, '/audience "lace trim" or vneck')
     assert count.plain_text.startswith("2 of 5")
     [usage] = await kefu_bot_en.send(ADMIN, "/tag merge vneck")
