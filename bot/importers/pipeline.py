@@ -203,13 +203,11 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
         try:
             for r in rows:
                 rownum += 1
-                if not r:
-                    continue
+                if not r or (not r[0] and not any(c.strip() for c in r)):
+                    continue  # a blank row
                 try:
                     out = convert(r)
                 except RowError as e:
-                    if not any(c.strip() for c in r):
-                        continue
                     read += 1
                     state["read"] = read
                     bad(rownum, f"column {e.column}: {e.value!r} is not {e.expected}")
