@@ -138,18 +138,20 @@ class _Shop:
             basket=min(20.0, r.paretovariate(2.2)),
         )  # fmt: skip
 
-    def day(self, after: datetime | None, cycle: float) -> datetime:
+    def day(self, after: datetime | None, cycle: float, room: float = 0.0) -> datetime:
+        """The next order time: the first anywhere leaving ``room`` days for the rest,
+        the next ones about ``cycle`` days apart."""
         r = self.rng
         if after is None:
-            t = self.start + timedelta(days=r.random() * self.span_days)
+            t = self.start + timedelta(days=r.random() * max(0.0, self.span_days - room))
         else:
             t = after + timedelta(days=r.gammavariate(2.0, cycle / 2.0) + 0.2)
             if t > self.end:
                 t = after + (self.end - after) * r.random()
-        if self.peaks and r.random() < 0.35:
+        if self.peaks and r.random() < 0.6:
             # promotions pull orders forward to the coming peak (618, 双11, 双12)
             for peak in self.peaks:
-                if timedelta(0) <= peak - t <= timedelta(days=25):
+                if timedelta(0) <= peak - t <= timedelta(days=min(30.0, cycle)):
                     t = peak + timedelta(days=r.choice((-1, 0, 0, 0, 0, 1)))
                     break
         hour = bisect.bisect(self.hour_cum, r.random() * self.hour_cum[-1])
@@ -407,14 +409,20 @@ _FORMATS: dict[str, tuple[list[str], _Writer, str]] = {
 
 
 def _order_counts(rng: random.Random, customers: int, orders: int) -> list[int]:
-    """Orders per customer: everyone buys once (while orders last), the rest go to a
-    Pareto-weighted few, so many one-time buyers and a handful of heavy ones."""
+    """Orders per customer: everyone buys once (while orders last); over half stop there,
+    the rest share the remaining orders by Pareto weights, so a handful buy dozens of times."""
     n = min(customers, orders)
     counts = [1] * n
     extra = orders - n
     if extra and n:
-        cum = list(itertools.accumulate(rng.paretovariate(1.2) for _ in range(n)))
+        weights = [
+            0.0 if rng.random() < 0.55 else min(60.0, rng.paretovariate(1.1)) for _ in range(n)
+        ]
+        cum = list(itertools.accumulate(weights))
         top = cum[-1]
+        if top == 0:
+            cum = list(range(1, n + 1))
+            top = n
         rand = rng.random
         for _ in range(extra):
             counts[bisect.bisect(cum, rand() * top)] += 1
@@ -451,8 +459,9 @@ def generate(
         for i, k in enumerate(counts):
             c = shop.customer(i)
             created: datetime | None = None
+            cycle = min(c.cycle_days, 0.6 * shop.span_days / k)  # k orders fit the period
             for _ in range(k):
-                created = shop.day(created, c.cycle_days)
+                created = shop.day(created, cycle, (k - 1) * cycle)
                 writer.writerows(write_rows(shop.order(seq, c, created), rng))
                 seq += 1
 
