@@ -123,7 +123,8 @@ async def send_card(
     services = kefu(context)
     db = services.db
     cid = customer["id"]
-    orders, total = await lookup.orders_page(db, cid, limit=LAST_ORDERS)
+    orders = await lookup.last_orders(db, cid, LAST_ORDERS)
+    total = customer["order_count"]
     tag_rows = await tags.tags_of(db, cid)
     note = await notes.latest_note(db, cid)
     tz = services.settings.tz

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "Resolution",
     "get_customer",
+    "last_orders",
     "near_candidates",
     "orders_page",
     "resolve",
@@ -90,14 +91,14 @@ async def _fetch_customers(db: aiosqlite.Connection, ids: Sequence[int]) -> list
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    async with db.execute(f"SELECT * FROM customers WHERE id IN ({marks})", tuple(ids)) as cur:
-        by_id = {row["id"]: row for row in await cur.fetchall()}
+    rows = await db.execute_fetchall(f"SELECT * FROM customers WHERE id IN ({marks})", tuple(ids))
+    by_id = {row["id"]: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def get_customer(db: aiosqlite.Connection, customer_id: int) -> aiosqlite.Row | None:
-    async with db.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)) as cur:
-        return await cur.fetchone()
+    rows = await db.execute_fetchall("SELECT * FROM customers WHERE id = ?", (customer_id,))
+    return next(iter(rows), None)
 
 
 async def resolve(db: aiosqlite.Connection, query: str) -> Resolution:
@@ -125,18 +126,21 @@ async def resolve(db: aiosqlite.Connection, query: str) -> Resolution:
             "SELECT * FROM (SELECT 3, customer_id, 1 FROM search_grams WHERE gram = 'P' || ?3 "
             "ORDER BY customer_id LIMIT ?4)",
         )
-    sql = " UNION ALL ".join(parts)
-    async with db.execute(sql, (text, name, digits, limit)) as cur:
-        rows = await cur.fetchall()
+    # the customers' rows come along: one round trip for the usual /whois
+    sql = (
+        f"SELECT h.k AS match_key, h.exact AS match_exact, c.* FROM ({' UNION ALL '.join(parts)}) "
+        "AS h JOIN customers c ON c.id = h.id"
+    )
+    rows = await db.execute_fetchall(sql, (text, name, digits, limit))
     if not rows:
         return Resolution("", [])
-    best = min(r[0] for r in rows)
-    hits = [r for r in rows if r[0] == best]
-    if best == 1 and any(r[2] for r in hits):  # an exact-case buyer id beats case-folded ones
-        hits = [r for r in hits if r[2]]
-    ids = list(dict.fromkeys(r[1] for r in hits))[:MAX_CANDIDATES]
+    best = min(r["match_key"] for r in rows)
+    hits = [r for r in rows if r["match_key"] == best]
+    if best == 1 and any(r["match_exact"] for r in hits):  # exact case beats folded case
+        hits = [r for r in hits if r["match_exact"]]
+    unique = {r["id"]: r for r in sorted(hits, key=lambda r: r["id"])}
     key = {1: "buyer_id", 2: "order_id", 3: "phone", 4: "email", 5: "name"}[best]
-    return Resolution(key, await _fetch_customers(db, ids))
+    return Resolution(key, list(unique.values())[:MAX_CANDIDATES])
 
 
 async def near_candidates(
@@ -176,8 +180,7 @@ async def near_candidates(
             f"SELECT * FROM (SELECT {cols} FROM customers WHERE id IN (SELECT customer_id "
             "FROM search_grams WHERE gram = 'p' || substr(?3, -4) LIMIT ?4))"
         )
-    async with db.execute(" UNION ".join(parts), params) as cur:
-        return list(await cur.fetchall())
+    return list(await db.execute_fetchall(" UNION ".join(parts), params))
 
 
 async def _gram_sizes(db: aiosqlite.Connection, grams: Sequence[str]) -> list[int]:
@@ -186,8 +189,8 @@ async def _gram_sizes(db: aiosqlite.Connection, grams: Sequence[str]) -> list[in
         f"LIMIT {_GRAM_CAP}))"
         for i in range(len(grams))
     )
-    async with db.execute(sql, tuple(grams)) as cur:
-        return list(await cur.fetchone())
+    rows = await db.execute_fetchall(sql, tuple(grams))
+    return list(next(iter(rows)))
 
 
 async def _substring_ids(
@@ -213,8 +216,7 @@ async def _substring_ids(
         "ON c.id = g.customer_id WHERE g.gram = ?3 " + "".join(probes) + f"AND {check} "
         "ORDER BY g.customer_id LIMIT ?2"
     )
-    async with db.execute(sql, params) as cur:
-        return [r[0] for r in await cur.fetchall()]
+    return [r[0] for r in await db.execute_fetchall(sql, params)]
 
 
 async def search(
@@ -238,9 +240,8 @@ async def search(
     async def add(sql: str, params: Sequence[object]) -> None:
         if len(ids) >= want:
             return
-        async with db.execute(sql, tuple(params)) as cur:
-            for row in await cur.fetchall():
-                ids.setdefault(row[0], None)
+        for row in await db.execute_fetchall(sql, tuple(params)):
+            ids.setdefault(row[0], None)
 
     exact = [
         "SELECT * FROM (SELECT id FROM customers WHERE buyer_id = ?1 COLLATE NOCASE "
@@ -254,11 +255,10 @@ async def search(
         "ORDER BY customer_id LIMIT ?4)",
     ]
     # UNION ALL keeps each part's order in practice; the groups are merged in Python
-    async with db.execute(
+    rows = await db.execute_fetchall(
         " UNION ALL ".join(f"SELECT {i} AS k, * FROM ({p})" for i, p in enumerate(exact)),
         (text, name, digits, want),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     for _, cid in sorted(rows, key=lambda r: r[0]):
         ids.setdefault(cid, None)
     if len(text) >= 2:
@@ -290,13 +290,21 @@ async def orders_page(
     db: aiosqlite.Connection, customer_id: int, *, offset: int = 0, limit: int = 5
 ) -> tuple[list[aiosqlite.Row], int]:
     """A customer's orders, newest first, and how many there are in all."""
-    async with db.execute(
-        "SELECT * FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC "
-        "LIMIT ? OFFSET ?",
-        (customer_id, limit, offset),
-    ) as cur:
-        rows = list(await cur.fetchall())
-    async with db.execute("SELECT count(*) FROM orders WHERE customer_id = ?", (customer_id,)) as c:
-        total = (await c.fetchone())[0]
-    return rows, int(total)
+    rows = await last_orders(db, customer_id, limit, offset=offset)
+    total = await db.execute_fetchall(
+        "SELECT count(*) FROM orders WHERE customer_id = ?", (customer_id,)
+    )
+    return rows, int(next(iter(total))[0])
 
+
+async def last_orders(
+    db: aiosqlite.Connection, customer_id: int, limit: int = 3, *, offset: int = 0
+) -> list[aiosqlite.Row]:
+    """A customer's latest orders, newest first."""
+    return list(
+        await db.execute_fetchall(
+            "SELECT * FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC "
+            "LIMIT ? OFFSET ?",
+            (customer_id, limit, offset),
+        )
+    )
