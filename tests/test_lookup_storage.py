@@ -89,6 +89,8 @@ async def test_two_buyers_one_key_are_candidates_not_a_guess(db):
     assert ids(same_name.customers) == [("taobao", "bob"), ("taobao", "zhangwei88")]
     two_platforms = await lookup.resolve(db, "bob")
     assert sorted(ids(two_platforms.customers)) == [("jd", "bob"), ("taobao", "bob")]
+    assert ids((await lookup.resolve(db, "jd:bob")).customers) == [("jd", "bob")]
+    assert ids((await lookup.resolve(db, "JD:bob")).customers) == [("jd", "bob")]
 
 
 async def test_buyer_id_beats_a_name_that_equals_it(db):

@@ -1,9 +1,10 @@
 """SQL for finding buyers: /whois resolution, near matches, /find, a buyer's orders.
 
 Keys, in the order /whois tries them (the first key with any hit decides):
-buyer id (exact; ignoring ASCII case when no exact-case hit), order id, the whole
-phone number, e-mail (ignoring ASCII case), the whole name. Two buyers on one key
-(张伟 twice, a buyer id on two platforms) come back as candidates, never a guess.
+``platform:buyer_id`` (``jd:bob``), buyer id (exact; ignoring ASCII case when no
+exact-case hit), order id, the whole phone number, e-mail (ignoring ASCII case), the
+whole name. Two buyers on one key (张伟 twice, a buyer id on two platforms) come back
+as candidates, never a guess.
 
 Phones and names are looked up in ``search_grams`` (migration 0004, kept current by
 triggers on ``customers``). ``_phone_digits`` and ``_fold_name`` below must agree with
@@ -126,12 +127,21 @@ async def resolve(db: aiosqlite.Connection, query: str) -> Resolution:
             "SELECT * FROM (SELECT 3, customer_id, 1 FROM search_grams WHERE gram = 'P' || ?3 "
             "ORDER BY customer_id LIMIT ?4)",
         )
+    platform, colon, buyer_id = text.partition(":")
+    if colon and platform and buyer_id:  # platform:buyer_id names one platform's buyer
+        parts.insert(
+            0,
+            "SELECT * FROM (SELECT 0 AS k, id, 1 AS exact FROM customers WHERE platform = ?5 "
+            "COLLATE NOCASE "
+            "AND buyer_id = ?6)",
+        )
     # the customers' rows come along: one round trip for the usual /whois
     sql = (
         f"SELECT h.k AS match_key, h.exact AS match_exact, c.* FROM ({' UNION ALL '.join(parts)}) "
         "AS h JOIN customers c ON c.id = h.id"
     )
-    rows = await db.execute_fetchall(sql, (text, name, digits, limit))
+    params = (text, name, digits, limit, platform.strip(), buyer_id.strip())
+    rows = await db.execute_fetchall(sql, params[: 6 if colon else 4])
     if not rows:
         return Resolution("", [])
     best = min(r["match_key"] for r in rows)
@@ -139,7 +149,7 @@ async def resolve(db: aiosqlite.Connection, query: str) -> Resolution:
     if best == 1 and any(r["match_exact"] for r in hits):  # exact case beats folded case
         hits = [r for r in hits if r["match_exact"]]
     unique = {r["id"]: r for r in sorted(hits, key=lambda r: r["id"])}
-    key = {1: "buyer_id", 2: "order_id", 3: "phone", 4: "email", 5: "name"}[best]
+    key = {0: "buyer_id", 1: "buyer_id", 2: "order_id", 3: "phone", 4: "email", 5: "name"}[best]
     return Resolution(key, list(unique.values())[:MAX_CANDIDATES])
 
 
