@@ -64,7 +64,10 @@ CREATE TABLE orders (
     imported_at INTEGER NOT NULL,
     UNIQUE (platform, order_id)
 );
-CREATE INDEX orders_by_customer ON orders (customer_id, created_at);
+-- covers the per-customer aggregates, so refreshing them never sorts nor reads rows
+CREATE INDEX orders_by_customer ON orders (
+    customer_id, created_at, status, amount_paid_fen, refunded_fen, paid_at, discount_fen, coupon_fen
+);
 
 CREATE TABLE staff (
     user_id INTEGER PRIMARY KEY,
