@@ -263,12 +263,16 @@ async def _apply_per_customer(
 
 # a source is a table or sub-query with: id, buyer_id, platform, rfm_last_day,
 # rfm_frequency, rfm_monetary_fen -- only customers that have RFM
+# (the customers source is answered from the covering index customers_seg_rank, in
+# spend order, and carries the stored values so only changed rows are written)
 CUSTOMERS_SOURCE = (
-    "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen "
-    "FROM customers WHERE rfm_last_day IS NOT NULL)"
+    "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen, "
+    "rfm_cell AS old_cell, rfm_score AS old_score, value_class AS old_class, "
+    "abc_class AS old_abc FROM customers WHERE rfm_last_day IS NOT NULL)"
 )
 AGG_SOURCE = (
-    "(SELECT c.id, c.buyer_id, c.platform, a.rfm_last_day, a.rfm_frequency, a.rfm_monetary_fen "
+    "(SELECT c.id, c.buyer_id, c.platform, a.rfm_last_day, a.rfm_frequency, a.rfm_monetary_fen, "
+    "NULL AS old_cell, NULL AS old_score, NULL AS old_class, NULL AS old_abc "
     "FROM temp.seg_agg a JOIN customers c ON c.id = a.cid WHERE a.rfm_last_day IS NOT NULL)"
 )
 AGG_YEAR_AGO_SOURCE = (
@@ -283,18 +287,28 @@ async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
         return await cur.fetchone()
 
 
-async def thresholds(
-    db: aiosqlite.Connection, src: str, cfg: SegmentConfig, today: dt.date
-) -> ValueThresholds | None:
-    """The value-class thresholds over ``src`` (None when no customer has RFM)."""
-    vc = cfg.value_classes
-    t = day_number(today)
+async def _sums(db: aiosqlite.Connection, src: str, today: dt.date) -> tuple[int, int, int, int]:
+    """(customers, sum of R days, sum of F, sum of M) over ``src``."""
     n, r_sum, f_sum, m_sum = await _one(
         db,
         "SELECT count(*), sum(:t - rfm_last_day), sum(rfm_frequency), sum(rfm_monetary_fen) "
         f"FROM {src}",
-        {"t": t},
+        {"t": day_number(today)},
     )
+    return n, r_sum or 0, f_sum or 0, m_sum or 0
+
+
+async def thresholds(
+    db: aiosqlite.Connection,
+    src: str,
+    cfg: SegmentConfig,
+    today: dt.date,
+    sums: tuple[int, int, int, int] | None = None,
+) -> ValueThresholds | None:
+    """The value-class thresholds over ``src`` (None when no customer has RFM)."""
+    vc = cfg.value_classes
+    t = day_number(today)
+    n, r_sum, f_sum, m_sum = sums or await _sums(db, src, today)
     if vc.average == "fixed":
         return ValueThresholds(
             "fixed", Fraction(vc.recency_days), Fraction(vc.frequency_orders),
@@ -364,15 +378,23 @@ _RANKING = "rfm_monetary_fen DESC, buyer_id, platform"
 
 
 async def _shopwide(
-    db: aiosqlite.Connection, src: str, cfg: SegmentConfig, today: dt.date, table: str
+    db: aiosqlite.Connection,
+    src: str,
+    cfg: SegmentConfig,
+    today: dt.date,
+    table: str,
+    *,
+    only_changed: bool = False,
 ) -> tuple[ValueThresholds | None, int, int]:
     """temp.<table>(id, rfm_r, rfm_f, rfm_m, rfm_cell, rfm_score, value_class, abc_class).
 
-    Returns (value thresholds, customers, total spend).
+    With ``only_changed``, only the rows whose values differ from the source's old_*
+    columns. Returns (value thresholds, customers, total spend).
     """
     p: dict[str, Any] = {"t": day_number(today)}
-    th = await thresholds(db, src, cfg, today)
-    n, total = await _one(db, f"SELECT count(*), coalesce(sum(rfm_monetary_fen), 0) FROM {src}")
+    sums = await _sums(db, src, today)
+    th = await thresholds(db, src, cfg, today, sums)
+    n, total = sums[0], sums[3]
     a, b = cfg.abc.a_share, cfg.abc.b_share
     p["a_d"], p["a_line"] = a.denominator, total * a.numerator
     p["b_d"], p["b_line"] = b.denominator, total * b.numerator
@@ -380,27 +402,35 @@ async def _shopwide(
     klass = _class_sql(th, p) if th is not None else "NULL"
     score = "100 * r + 10 * f + m" if cfg.mode == "score" else "NULL"
     await db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    changed = (
+        " WHERE rfm_cell IS NOT old_cell OR rfm_score IS NOT old_score "
+        "OR value_class IS NOT old_class OR abc_class IS NOT old_abc"
+        if only_changed
+        else ""
+    )
     await db.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, "
+        f"CREATE TEMP TABLE {table} AS SELECT * FROM ("
+        "SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, "
         "'R' || r || 'F' || f || 'M' || m AS rfm_cell, "
         f"{score} AS rfm_score, value_class, "
         "CASE WHEN coalesce(before, 0) * :a_d < :a_line THEN 'A' "
-        "WHEN coalesce(before, 0) * :b_d < :b_line THEN 'B' ELSE 'C' END AS abc_class "
+        "WHEN coalesce(before, 0) * :b_d < :b_line THEN 'B' ELSE 'C' END AS abc_class, "
+        "old_cell, old_score, old_class, old_abc "
         f"FROM (SELECT id, {r} AS r, {f} AS f, {m} AS m, {klass} AS value_class, "
         f"sum(rfm_monetary_fen) OVER (ORDER BY {_RANKING} "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before "
-        f"FROM {src})",
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before, "
+        f"old_cell, old_score, old_class, old_abc FROM {src})){changed}",
         p,
     )
     return th, n, total
 
 
 async def _apply_shopwide(db: aiosqlite.Connection, as_of: dt.date) -> None:
+    """Write temp.seg_sw (only the changed rows) into customers."""
     sets = ", ".join(f"{c} = s.{c}" for c in _DERIVED)
-    changed = " OR ".join(f"customers.{c} IS NOT s.{c}" for c in _DERIVED)
     await db.execute(
         f"UPDATE customers SET {sets}, segments_as_of = ? FROM temp.seg_sw s "
-        f"WHERE customers.id = s.id AND ({changed})",
+        "WHERE customers.id = s.id",
         (as_of.isoformat(),),
     )
 
@@ -569,7 +599,9 @@ async def refresh_all(
         await _promo_days(db, cfg, today)
         await _aggregate(db, cfg, tz, today, clv=True)
         await _apply_per_customer(db, cfg, today, touched=False)
-        th, n, total = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw")
+        th, n, total = await _shopwide(
+            db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
+        )
         await _apply_shopwide(db, today)
         pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
         clv, history = await _clv_figures(db, cfg, today)
@@ -638,7 +670,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     await _promo_days(db, cfg, today)
     await _aggregate(db, cfg, tz, today, touched=True)
     await _apply_per_customer(db, cfg, today, touched=True)
-    th, n, total = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw")
+    th, n, total = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
     await _apply_shopwide(db, today)
     pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
     clv = None
