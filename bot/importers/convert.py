@@ -24,7 +24,7 @@ from bot.importers.normalize import (
     text,
     time_parser,
 )
-from bot.importers.presets import REQUIRED, Preset, norm_header
+from bot.importers.presets import REQUIRED, Preset, closed, norm_header
 
 
 class RowError(ValueError):
@@ -129,6 +129,16 @@ def converter(preset: Preset, header: list[str], tz: ZoneInfo) -> tuple[Converte
     line_items = preset.line_items
     status_words = ", ".join(list(statuses)[:6])
 
+    # amounts repeat a lot (prices, 0.00): remember what each string was worth
+    fen_of: dict[str, int] = {}
+    cached = fen_of.get
+
+    def money(s: str) -> int:
+        v = money_fen(s)
+        if len(fen_of) < 100_000:
+            fen_of[s] = v
+        return v
+
     def fail(i: int, value: str, expected: str) -> RowError:
         return RowError(header_names[i] if i >= 0 else "?", value.strip(), expected)
 
@@ -142,20 +152,32 @@ def converter(preset: Preset, header: list[str], tz: ZoneInfo) -> tuple[Converte
             p = r[i_paid].strip()
             paid = parse_time(p) if p else None
             col = i_amount
-            amount = money_fen(r[i_amount])
+            s = r[i_amount]
+            amount = cached(s)
+            if amount is None:
+                amount = money(s)
             col = i_disc
-            discount = money_fen(r[i_disc])
+            s = r[i_disc]
+            discount = cached(s)
+            if discount is None:
+                discount = money(s)
             col = i_coupon
-            coupon = money_fen(r[i_coupon])
+            s = r[i_coupon]
+            coupon = cached(s)
+            if coupon is None:
+                coupon = money(s)
             col = i_ref
-            refunded = money_fen(r[i_ref])
+            s = r[i_ref]
+            refunded = cached(s)
+            if refunded is None:
+                refunded = money(s)
         except BadValue as e:
             raise fail(col, r[col], e.expected) from None
         word = r[i_status].strip()
-        if simple_status and i_reason < 0 and word in statuses:
-            status = statuses[word]
-            if status == "cancelled" and refunded > 0:
-                status = "refunded"
+        status = statuses.get(word) if simple_status else None
+        if status is not None:
+            if status == "cancelled":
+                status = closed(status, refunded, r[i_reason])
         else:
             status = status_of(
                 word, refunded, r[i_reason], r[i_ful], r[i_cancel].strip(), r[i_tags]
@@ -183,9 +205,9 @@ def converter(preset: Preset, header: list[str], tz: ZoneInfo) -> tuple[Converte
                 r[i_addr].strip(),
             )
         return (
-            platform, oid, buyer, created, paid, status, amount, discount, coupon, refunded,
-            r[i_name].strip(), ph, r[i_email].strip(), prov, city, dist, addr,
-        )  # fmt: skip
+            (platform, oid, buyer, created, paid, status, amount, discount, coupon, refunded),
+            (r[i_name].strip(), ph, r[i_email].strip(), prov, city, dist, addr),
+        )
 
     def item(r: list[str]) -> Item:
         col = i_qty
@@ -193,10 +215,14 @@ def converter(preset: Preset, header: list[str], tz: ZoneInfo) -> tuple[Converte
             qty = quantity(r[i_qty])
             if i_price >= 0:
                 col = i_price
-                price = money_fen(r[i_price])
+                price = cached(r[i_price])
+                if price is None:
+                    price = money(r[i_price])
             else:
                 col = i_goods
-                goods = money_fen(r[i_goods])
+                goods = cached(r[i_goods])
+                if goods is None:
+                    goods = money(r[i_goods])
                 price = (goods + qty // 2) // qty if qty else goods
         except BadValue as e:
             raise fail(col, r[col], e.expected) from None
@@ -208,7 +234,7 @@ def converter(preset: Preset, header: list[str], tz: ZoneInfo) -> tuple[Converte
             if len(r) < width:
                 r.extend([""] * (width - len(r)))
             r.append("")
-            h = head(r)
+            h, tail = head(r)
             t, s, q, p = item(r)
             if not t and not s:
                 q, js = 0, "[]"
@@ -217,7 +243,7 @@ def converter(preset: Preset, header: list[str], tz: ZoneInfo) -> tuple[Converte
                     f'[{{"title":{encode_basestring(t)},"sku":{encode_basestring(s)},'
                     f'"qty":{q},"price_fen":{p}}}]'
                 )
-            return (*h[:10], q, js, *h[10:])
+            return h + (q, js) + tail
 
         return one, False
 
@@ -263,6 +289,6 @@ class _Orphan(ValueError):
         self.key = key
 
 
-def _assemble(h: tuple, items: list[Item]) -> tuple:
+def _assemble(h: tuple[tuple, tuple], items: list[Item]) -> tuple:
     kept = [i for i in items if i[0] or i[1]]
-    return (*h[:10], sum(i[2] for i in kept), items_json(kept), *h[10:])
+    return h[0] + (sum(i[2] for i in kept), items_json(kept)) + h[1]

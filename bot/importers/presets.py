@@ -69,10 +69,10 @@ class Preset:
             status = self.statuses.get(word.strip().lower())
         if status is None:
             return None
-        return _closed(status, refunded, reason)
+        return closed(status, refunded, reason)
 
 
-def _closed(status: str, refunded: int, reason: str) -> str:
+def closed(status: str, refunded: int, reason: str) -> str:
     """A cancelled order that was paid back is refunded; one the buyer refused, refused."""
     if status == CANCELLED:
         if "拒收" in reason or "refused" in reason.lower():
