@@ -112,11 +112,13 @@ def rf_heatmap(
     fig = _figure(font, (6.5, 4.8))
     ax = fig.add_subplot()
     image = ax.imshow(avg, cmap="YlOrRd", aspect="auto")
+    top = max((v for row in avg for v in row if v == v), default=0) or 1
     for i in range(r_levels):
         for j in range(f_levels):
             if cnt[i][j]:
+                dark = avg[i][j] / top > 0.6  # white text on the dark end of the colour map
                 ax.text(j, i, f"{cnt[i][j]:,}\n¥{avg[i][j]:,.0f}", ha="center", va="center",
-                        fontsize=8)  # fmt: skip
+                        fontsize=8, color="white" if dark else "black")  # fmt: skip
     ax.set_xticks(range(f_levels), [f"F{f}" for f in range(1, f_levels + 1)])
     ax.set_yticks(range(r_levels), [f"R{r}" for r in range(r_levels, 0, -1)])
     ax.set_title(title, **_font_kw(font))
