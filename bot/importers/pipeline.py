@@ -346,22 +346,17 @@ async def import_file(
     batches = _in_worker(plan) if worker else _inline(plan, BATCH if plan.size > 4 << 20 else 5000)
     last: _Batch | None = None
     async with OrderImport(db) as imp:
-        pending: asyncio.Task | None = None
         try:
+            # The worker parses the next batch while this one is staged. Receiving is not
+            # overlapped with staging on purpose: two GIL-bound threads (unpickling and
+            # sqlite3's per-row binding, which drops the GIL at every step) convoy, and
+            # staging then runs several times slower.
             async for b in batches:
-                if pending is not None:
-                    await pending
-                # stage this batch in SQLite's thread while the next one is parsed/received
-                pending = asyncio.ensure_future(imp.add_rows(b.rows))
+                await imp.add_rows(b.rows)
                 last = b
                 if progress is not None:
                     progress(b.done, b.total)
-            if pending is not None:
-                await pending
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
             await batches.aclose()
         assert last is not None
         if last.rows_read == 0:
