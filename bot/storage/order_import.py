@@ -78,6 +78,8 @@ class OrderImport:
         # The import's joins guarantee every order's customer exists; per-row foreign-key
         # checks would cost a third of the import. Restored when the import ends.
         await db.execute("PRAGMA foreign_keys = OFF")
+        # stage on disk, not in memory: peak memory stays flat whatever the file's size
+        await db.execute("PRAGMA temp_store = FILE")
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
         await db.execute("DROP TABLE IF EXISTS temp.stage")
@@ -164,6 +166,7 @@ class OrderImport:
             "WHERE state != 'unchanged' "
             "UNION SELECT old_cid FROM temp.stage_state WHERE state = 'updated'"
         )
+        await refresh_profiles(db)
         await refresh_customers(db, now=now)
         # segment fields of the touched customers (see bot/storage/segments.py)
         await segments.refresh_touched(db, now=now)
@@ -190,22 +193,59 @@ class OrderImport:
             await db.execute(f"DROP TABLE temp.{table}")
         await db.execute("COMMIT")
         self._open = False
-        await db.execute("PRAGMA foreign_keys = ON")
+        await _restore_pragmas(db)
         return result
 
     async def rollback(self) -> None:
         if self._open:
             self._open = False
             await self._db.execute("ROLLBACK")
-            await self._db.execute("PRAGMA foreign_keys = ON")
+            await _restore_pragmas(self._db)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.rollback()
 
 
+async def _restore_pragmas(db: aiosqlite.Connection) -> None:
+    await db.execute("PRAGMA foreign_keys = ON")
+    await db.execute("PRAGMA temp_store = MEMORY")
+
+
 async def _count(db: aiosqlite.Connection, table: str) -> int:
     async with db.execute(f"SELECT count(*) FROM {table}") as cur:
         return (await cur.fetchone())[0]
+
+
+async def refresh_profiles(db: aiosqlite.Connection) -> None:
+    """Name, phone, address ... of the customers in ``temp.touched``, from their orders.
+
+    Each field comes from the customer's latest order that gives it. First every customer
+    takes what their latest order gives (one index seek each); older orders are searched
+    only for fields the latest order left empty, and only when this file gives that field
+    at all (a Taobao export has no e-mail: searching for one would read every order).
+    """
+    sources = {c: {"name": "receiver_name", "phone": "receiver_phone",
+                   "email": "receiver_email"}.get(c, c) for c in _PROFILE}  # fmt: skip
+    await db.execute(
+        "UPDATE customers SET "
+        + ", ".join(
+            f"{c} = CASE WHEN l.{src} != '' THEN l.{src} ELSE customers.{c} END"
+            for c, src in sources.items()
+        )
+        + " FROM (SELECT t.id AS cid, o.* FROM temp.touched t JOIN orders o ON o.id = "
+        "(SELECT o2.id FROM orders o2 WHERE o2.customer_id = t.id "
+        "ORDER BY o2.created_at DESC LIMIT 1)) AS l WHERE customers.id = l.cid"
+    )
+    for column, src in sources.items():
+        async with db.execute(f"SELECT 1 FROM temp.stage WHERE {src} != '' LIMIT 1") as cur:
+            if await cur.fetchone() is None:
+                continue
+        await db.execute(
+            f"UPDATE customers SET {column} = coalesce((SELECT o.{src} FROM orders o "
+            f"WHERE o.customer_id = customers.id AND o.{src} != '' "
+            f"ORDER BY o.created_at DESC LIMIT 1), '') "
+            f"WHERE id IN (SELECT id FROM temp.touched) AND {column} = ''"
+        )
 
 
 async def refresh_customers(db: aiosqlite.Connection, *, now: int) -> None:
@@ -215,15 +255,6 @@ async def refresh_customers(db: aiosqlite.Connection, *, now: int) -> None:
     of partial refunds; purchase time is the payment time (creation time if absent).
     The covering index ``orders_by_customer`` answers this without reading order rows.
     """
-    # each profile field from the customer's latest order that gives it
-    sources = {"name": "receiver_name", "phone": "receiver_phone", "email": "receiver_email"}
-    sets = ", ".join(
-        f"{col} = coalesce((SELECT o.{sources.get(col, col)} FROM orders o "
-        f"WHERE o.customer_id = customers.id AND o.{sources.get(col, col)} != '' "
-        f"ORDER BY o.created_at DESC LIMIT 1), {col})"
-        for col in _PROFILE
-    )
-    await db.execute(f"UPDATE customers SET {sets} WHERE id IN (SELECT id FROM temp.touched)")
     purchase = "coalesce(paid_at, created_at)"
     await db.execute(
         "UPDATE customers SET order_count = a.n, paid_order_count = a.pn, "
