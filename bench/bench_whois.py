@@ -9,8 +9,9 @@ id, order id, phone and name in turn (a shared name answers with candidates, as 
 would for a user) — and /find for part of a name, 4 digits of a phone, the start of
 a buyer id and an order id. The time measured is the handler time: from the update
 going into ``Application.process_update`` to the reply having gone out through the
-transport. A warm-up round runs first; the table shows p50 and p99 in milliseconds
-and, for several sizes, how the largest one's p99 compares with the smallest one's.
+transport. A warm-up round runs first; then the sizes take turns query by query, so
+that other work on the machine weighs on all of them alike. The table shows p50 and
+p99 in milliseconds and how the largest size's p99 compares with the smallest one's.
 
 Targets (README, Figures): /whois p99 < 10 ms at 1,000,000 customers and no more than
 1.5 times the p99 at 10,000; /find p99 < 50 ms at 1,000,000 customers.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import time
@@ -98,35 +100,51 @@ def find_queries(rows: list[dict[str, str]], seed: int) -> list[str]:
     return out
 
 
-async def _timed(bot: BotHarness, texts: list[str]) -> list[float]:
-    times = []
-    for text in texts:
-        t0 = time.perf_counter()
-        replies = await bot.send(AGENT, text)
-        times.append((time.perf_counter() - t0) * 1000)
-        if not replies:
-            raise RuntimeError(f"no reply to {text!r}")
-    return times
+async def _timed(bot: BotHarness, text: str) -> float:
+    t0 = time.perf_counter()
+    replies = await bot.send(AGENT, text)
+    elapsed = (time.perf_counter() - t0) * 1000
+    if not replies:
+        raise RuntimeError(f"no reply to {text!r}")
+    return elapsed
 
 
-async def run_one(path: Path, customers: int, queries: int, seed: int) -> Result:
-    settings = load_settings({"KEFU_DB": str(path), "KEFU_ADMINS": str(ADMIN)})
-    db = await open_db(path)
-    api = InProcessBotAPI()
-    app = build_application(settings, db, request=api, rate_limit=False)
-    await staff.add_agent(db, AGENT, added_by=ADMIN)
-    try:
-        rows = await _sample(db, queries + 100, seed)
-        warm, measured = rows[:100], rows[100:]
-        async with BotHarness(app, api) as bot:
-            await _timed(bot, whois_queries(warm) + find_queries(warm, seed))
-            whois = await _timed(bot, whois_queries(measured))
-            find = await _timed(bot, find_queries(measured, seed))
-    finally:
-        await db.execute("DELETE FROM audit_log WHERE user_id = ?", (AGENT,))
-        await staff.remove_agent(db, AGENT)
-        await db.close()
-    return Result(customers, whois, find)
+async def run(sizes: list[tuple[int, Path]], queries: int, seed: int) -> list[Result]:
+    """Measure every database in turn, query by query, so that a busy moment of the
+    machine falls on all sizes alike and the p99 ratio compares like with like."""
+    async with contextlib.AsyncExitStack() as stack:
+        bots, plans = [], []
+        for _, path in sizes:
+            settings = load_settings({"KEFU_DB": str(path), "KEFU_ADMINS": str(ADMIN)})
+            db = await open_db(path)
+            stack.push_async_callback(db.close)
+            await staff.add_agent(db, AGENT, added_by=ADMIN)
+            stack.push_async_callback(staff.remove_agent, db, AGENT)
+            stack.push_async_callback(
+                db.execute, "DELETE FROM audit_log WHERE user_id = ?", (AGENT,)
+            )
+            api = InProcessBotAPI()
+            app = build_application(settings, db, request=api, rate_limit=False)
+            bots.append(await stack.enter_async_context(BotHarness(app, api)))
+            rows = await _sample(db, queries + 100, seed)
+            plans.append(
+                (
+                    whois_queries(rows[:100]) + find_queries(rows[:100], seed),
+                    whois_queries(rows[100:]),
+                    find_queries(rows[100:], seed),
+                )
+            )
+        for bot, (warm, _, _) in zip(bots, plans, strict=True):
+            for text in warm:
+                await _timed(bot, text)
+        results = [Result(customers, [], []) for customers, _ in sizes]
+        for j in range(queries):
+            for bot, plan, result in zip(bots, plans, results, strict=True):
+                result.whois.append(await _timed(bot, plan[1][j % len(plan[1])]))
+        for j in range(queries):
+            for bot, plan, result in zip(bots, plans, results, strict=True):
+                result.find.append(await _timed(bot, plan[2][j % len(plan[2])]))
+    return results
 
 
 def table(results: list[Result]) -> str:
@@ -159,12 +177,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=2000, help="measured queries per command")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    results = []
+    sizes = []
     for size in args.sizes.split(","):
         customers, orders = (int(x) for x in size.split(":"))
-        path = ensure_db(customers=customers, orders=orders)
-        results.append(asyncio.run(run_one(path, customers, args.queries, args.seed)))
-        print(f"done {customers:,} customers ({path.name})", flush=True)
+        sizes.append((customers, ensure_db(customers=customers, orders=orders)))
+    results = asyncio.run(run(sizes, args.queries, args.seed))
     print(table(results))
 
 
