@@ -195,4 +195,3 @@ async def test_orders_page_newest_first_with_total(db):
     rows, _ = await lookup.orders_page(db, alice["id"], offset=1, limit=1)
     assert [r["order_id"] for r in rows] == ["T1001"]
     assert await lookup.orders_page(db, alice["id"], offset=2, limit=1) == ([], 2)
-
