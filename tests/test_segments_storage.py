@@ -17,7 +17,7 @@ from bot.domain.abc import abc_classes, pareto_summary
 from bot.domain.clv import CustomerYears, customer_years, group_clv
 from bot.domain.order import Order
 from bot.domain.price_sensitivity import price_sensitivity
-from bot.domain.rfm import OrderFact, rfm_inputs, spss_scores, tier_levels
+from bot.domain.rfm import OrderFact, local_date, rfm_inputs, spss_scores, tier_levels
 from bot.domain.segment_config import from_dict
 from bot.domain.segments_report import local_today
 from bot.domain.value_classes import classify
@@ -91,7 +91,7 @@ async def reference(db, raw: dict, today: dt.date, tz: ZoneInfo = SH) -> dict[st
     scores = spss_scores(inputs, cfg.score.bins) if cfg.mode == "score" else {}
     out = {}
     for b in buyers:
-        ps = price_sensitivity(by_buyer.get(b, []), tz, cfg.price_sensitivity)
+        ps = price_sensitivity(until(by_buyer.get(b, []), today, tz), tz, cfg.price_sensitivity)
         row = {
             "price_level": ps.level, "price_orders": ps.orders,
             "price_deal_orders": ps.deal_orders,
@@ -113,6 +113,11 @@ async def reference(db, raw: dict, today: dt.date, tz: ZoneInfo = SH) -> dict[st
             )  # fmt: skip
         out[b] = row
     return out
+
+
+def until(facts: list[OrderFact], today: dt.date, tz: ZoneInfo = SH) -> list[OrderFact]:
+    """The orders that exist as of ``today``: price sensitivity is as of the day too."""
+    return [f for f in facts if f.paid_at_utc is None or local_date(f.paid_at_utc, tz) <= today]
 
 
 def project(rows: dict[str, dict], like: dict[str, dict]) -> dict[str, dict]:
@@ -281,7 +286,7 @@ async def test_random_shop_agrees_with_the_pure_functions(db, raw):
     rows = await stored(db)
     by_buyer = await facts(db)
     for b in rows:  # the figures behind the price level
-        ps = price_sensitivity(by_buyer.get(b, []), SH, cfg.price_sensitivity)
+        ps = price_sensitivity(until(by_buyer.get(b, []), TODAY), SH, cfg.price_sensitivity)
         if ps.orders:
             fields = await segments.segment_fields(db, await cid(db, b), TODAY)
             assert fields.deal_percent == round_half_up(ps.deal_share)
