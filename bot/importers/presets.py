@@ -3,7 +3,7 @@
 A preset maps canonical fields (``order_id``, ``amount_paid`` ...) to the header names
 the platform writes; the first candidate present in a file's header is used. Headers
 are compared after stripping spaces and case. The columns of every preset are listed
-in ``bot/importers/PRESETS.md``.
+in the README, under "Import formats".
 """
 
 from __future__ import annotations
