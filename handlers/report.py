@@ -20,23 +20,19 @@ from bot.domain.roles import Role
 from bot.domain.value_classes import ValueClass
 from bot.storage import segments
 from handlers.common import kefu, reply, requires
-from handlers.segments import guarded, labels
+from handlers.segments import distribution_or_explain, labels
 
 TREND_DAYS = 90
 
 
 @requires(Role.ADMIN)
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
-    got = await guarded(update, context)
+    got = await distribution_or_explain(update, context)
     if got is None:
         return
-    seg, today, state = got
+    seg, today, state, counts = got
     services = kefu(context)
     db = services.db
-    counts = await segments.distribution(db)
-    if not sum(counts["class"].values()):
-        await reply(update, context, "segments_empty")
-        return
     chat_id = update.effective_chat.id
     await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     locale = services.renderer.locale

@@ -93,6 +93,18 @@ async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         return None
 
 
+async def distribution_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+    """(settings, today, state, counts) of current segments, or None after saying why not."""
+    got = await guarded(update, context)
+    if got is None:
+        return None
+    counts = await segments.distribution(kefu(context).db)
+    if not sum(counts["class"].values()):
+        await reply(update, context, "segments_empty")
+        return None
+    return (*got, counts)
+
+
 # ---------------------------------------------------------------------------
 # /segments
 
@@ -106,16 +118,12 @@ async def segments_command(update: Update, context: ContextTypes.DEFAULT_TYPE, r
     if args:
         await reply(update, context, "usage", usage="/segments [rebuild DAYS]")
         return
-    got = await guarded(update, context)
+    got = await distribution_or_explain(update, context)
     if got is None:
         return
-    seg, today, state = got
+    seg, today, state, counts = got
     services = kefu(context)
     db = services.db
-    counts = await segments.distribution(db)
-    if not sum(counts["class"].values()):
-        await reply(update, context, "segments_empty")
-        return
     week = await segments.snapshot(db, today - dt.timedelta(days=7))
     month = await segments.snapshot(db, today - dt.timedelta(days=30))
 

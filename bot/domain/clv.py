@@ -148,15 +148,21 @@ class CLVReport:
     history_days: int
 
 
-def _one_group(
-    group: str, rows: list[CustomerYears], margin: Fraction, short_history: bool
+def group_from_counts(
+    group: str,
+    *,
+    customers: int,
+    active: int,
+    spend: int,
+    base: int,
+    churned: int,
+    margin: Fraction,
+    short_history: bool,
 ) -> GroupCLV:
-    active = [r for r in rows if r.active_last_year]
-    spend = sum(r.spend_last_year_fen for r in active)
-    base = [r for r in rows if r.active_previous_year]
-    churned = sum(1 for r in base if not r.active_last_year)
-    p = margin * Fraction(spend, len(active)) if active else None
-    churn = Fraction(churned, len(base)) if base else None
+    """CLV of one group from its counts: ``active`` customers bought last year and spent
+    ``spend`` fen; ``churned`` of the ``base`` who bought the year before did not."""
+    p = margin * Fraction(spend, active) if active else None
+    churn = Fraction(churned, base) if base else None
     refusal: CLVRefusal | None
     if short_history:
         refusal = CLVRefusal.SHORT_HISTORY
@@ -173,16 +179,33 @@ def _one_group(
     clv = p / churn if refusal is None and p is not None and churn else None
     return GroupCLV(
         group=group,
-        customers=len(rows),
+        customers=customers,
         margin_rate=margin,
-        active_last_year=len(active),
+        active_last_year=active,
         spend_last_year_fen=spend,
-        active_previous_year=len(base),
+        active_previous_year=base,
         churned=churned,
         yearly_contribution=p,
         churn_rate=churn,
         clv=clv,
         refusal=refusal,
+    )
+
+
+def _one_group(
+    group: str, rows: list[CustomerYears], margin: Fraction, short_history: bool
+) -> GroupCLV:
+    active = [r for r in rows if r.active_last_year]
+    base = [r for r in rows if r.active_previous_year]
+    return group_from_counts(
+        group,
+        customers=len(rows),
+        active=len(active),
+        spend=sum(r.spend_last_year_fen for r in active),
+        base=len(base),
+        churned=sum(1 for r in base if not r.active_last_year),
+        margin=margin,
+        short_history=short_history,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from bot.domain.clv import OVERALL, CLVRefusal, GroupCLV
+from bot.domain.clv import OVERALL, GroupCLV, group_from_counts
 from bot.domain.segment_config import CLVConfig, SegmentConfig, from_dict
 from bot.domain.value_classes import ValueClass
 
@@ -117,39 +117,17 @@ class CLVBucket:
 def _group_from_buckets(
     group: str, buckets: list[CLVBucket], margin: Fraction, short: bool
 ) -> GroupCLV:
-    customers = sum(b.customers for b in buckets)
-    active = sum(b.customers for b in buckets if b.active_last_year)
-    spend = sum(b.spend_last_year_fen for b in buckets if b.active_last_year)
-    base = sum(b.customers for b in buckets if b.active_previous_year)
-    churned = sum(b.customers for b in buckets if b.active_previous_year and not b.active_last_year)
-    p = margin * Fraction(spend, active) if active else None
-    churn = Fraction(churned, base) if base else None
-    refusal: CLVRefusal | None
-    if short:
-        refusal = CLVRefusal.SHORT_HISTORY
-    elif churn is None:
-        refusal = CLVRefusal.NO_PREVIOUS_CUSTOMERS
-    elif p is None:
-        refusal = CLVRefusal.NO_ACTIVE_CUSTOMERS
-    elif churn == 0:
-        refusal = CLVRefusal.ZERO_CHURN
-    else:
-        refusal = None
-    if short:
-        churn = None
-    clv = p / churn if refusal is None and p is not None and churn else None
-    return GroupCLV(
-        group=group,
-        customers=customers,
-        margin_rate=margin,
-        active_last_year=active,
-        spend_last_year_fen=spend,
-        active_previous_year=base,
-        churned=churned,
-        yearly_contribution=p,
-        churn_rate=churn,
-        clv=clv,
-        refusal=refusal,
+    return group_from_counts(
+        group,
+        customers=sum(b.customers for b in buckets),
+        active=sum(b.customers for b in buckets if b.active_last_year),
+        spend=sum(b.spend_last_year_fen for b in buckets if b.active_last_year),
+        base=sum(b.customers for b in buckets if b.active_previous_year),
+        churned=sum(
+            b.customers for b in buckets if b.active_previous_year and not b.active_last_year
+        ),
+        margin=margin,
+        short_history=short,
     )
 
 
