@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.domain.roles import Role
-from bot.rendering import split_message
+from bot.rendering import MESSAGE_LIMIT, split_message
 from bot.services import Kefu
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
@@ -68,3 +70,44 @@ def requires(min_role: Role) -> Callable[[RoleHandler], Handler]:
         return gated
 
     return decorate
+
+
+def arg_text(update: Update) -> str:
+    """What follows the command, as typed (quotes, inner spaces and line breaks kept)."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    parts = text.split(None, 1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def show(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    template: str,
+    *,
+    keyboard: InlineKeyboardMarkup | None = None,
+    edit: bool = False,
+    **values: Any,
+) -> Message | None:
+    """Send a view, or with ``edit`` put it in place of the message whose button was pressed."""
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        text = kefu(context).render(template, **values)
+        if len(text) <= MESSAGE_LIMIT:
+            try:
+                result = await query.edit_message_text(
+                    text, parse_mode="HTML", reply_markup=keyboard, link_preview_options=NO_PREVIEW
+                )
+            except BadRequest as exc:  # pressed twice: the view is already there
+                if "not modified" not in str(exc).lower():
+                    raise
+                return None
+            return result if isinstance(result, Message) else None
+    return await reply(update, context, template, keyboard=keyboard, **values)
+
+
+async def answer(update: Update) -> None:
+    """Stop the pressed button's spinner."""
+    if update.callback_query is not None:
+        with contextlib.suppress(BadRequest):
+            await update.callback_query.answer()

@@ -9,19 +9,16 @@ no longer remembered (after a restart) is recognised by its own buttons
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
 from typing import Any
 
 import aiosqlite
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.rendering import MESSAGE_LIMIT
-from bot.storage import buyers
-from handlers.common import NO_PREVIEW, kefu, reply
+from bot.storage import lookup
+from handlers.common import answer, arg_text, kefu, reply, show
 
 __all__ = [
     "MAX_CARDS",
@@ -83,16 +80,8 @@ def replied_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
 
 
 async def resolve_customer(db: aiosqlite.Connection, key: str) -> list[aiosqlite.Row]:
-    """The customers a ``<buyer>`` argument names (buyer id, order id, phone)."""
-    return await buyers.find_by_key(db, key)
-
-
-def arg_text(update: Update) -> str:
-    """What follows the command, as typed (quotes and line breaks kept)."""
-    message = update.effective_message
-    text = (message.text or message.caption or "") if message else ""
-    parts = text.split(None, 1)
-    return parts[1].strip() if len(parts) > 1 else ""
+    """The customers a ``<buyer>`` argument names: the same keys as /whois."""
+    return (await lookup.resolve(db, key)).customers
 
 
 async def one_customer(
@@ -111,42 +100,6 @@ async def one_customer(
     return rows[0]
 
 
-async def show(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    template: str,
-    *,
-    keyboard: InlineKeyboardMarkup | None = None,
-    edit: bool = False,
-    **values: Any,
-) -> Message | None:
-    """Send a view, or with ``edit`` replace the message whose button was pressed.
-
-    A view too long for one message is sent anew instead of edited.
-    """
-    query = update.callback_query
-    if edit and query is not None and query.message is not None:
-        text = kefu(context).render(template, **values)
-        if len(text) <= MESSAGE_LIMIT:
-            try:
-                result = await query.edit_message_text(
-                    text, parse_mode="HTML", reply_markup=keyboard, link_preview_options=NO_PREVIEW
-                )
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
-                return None
-            return result if isinstance(result, Message) else None
-    return await reply(update, context, template, keyboard=keyboard, **values)
-
-
 def button_label(context: ContextTypes.DEFAULT_TYPE, name: str, **values: Any) -> str:
     """A button's text from the ``tag_buttons`` template (plain text: entities undone)."""
     return html.unescape(kefu(context).render("tag_buttons", button=name, **values))
-
-
-async def answer(update: Update) -> None:
-    """Stop the button's spinner (a press must always be answered)."""
-    if update.callback_query is not None:
-        with contextlib.suppress(BadRequest):  # too old to answer; nothing to do
-            await update.callback_query.answer()

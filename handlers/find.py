@@ -14,8 +14,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot.domain.card import candidate_list
 from bot.domain.roles import Role
 from bot.storage import audit, lookup
-from handlers.common import kefu, reply, requires
-from handlers.whois import answer, candidate_keyboard, command_text, label, show, viewer_role
+from handlers.common import answer, arg_text, kefu, reply, requires, show
+from handlers.whois import candidate_keyboard, label, viewer_role
 
 USAGE = "/find <buyer id | name | 4+ digits of a phone | e-mail | order id>"
 PAGE = 8
@@ -70,7 +70,7 @@ async def _results(
 
 @requires(Role.AGENT)
 async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
-    query = command_text(update)
+    query = arg_text(update)
     if not query or len(query) > lookup.MAX_QUERY_CHARS:
         await reply(update, context, "usage", usage=USAGE)
         return

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.domain.roles import Role
-from bot.storage import audit, buyers
+from bot.storage import audit, lookup
 from bot.storage import notes as note_store
 from handlers.common import kefu, reply, requires
 from handlers.common_cards import (
@@ -49,7 +49,7 @@ async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role:
     text = raw
     replied = replied_customer(update, context)
     if replied is not None and raw:
-        customer = await buyers.get(services.db, replied)
+        customer = await lookup.get_customer(services.db, replied)
     if customer is None:
         parts = raw.split(None, 1)
         if not parts:
@@ -76,7 +76,7 @@ async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role:
 async def note_button(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
     """``note:<customer_id>`` (the card's button): the Notes view as a new message."""
     await answer(update)
-    customer = await buyers.get(kefu(context).db, int(context.match.group(1)))
+    customer = await lookup.get_customer(kefu(context).db, int(context.match.group(1)))
     if customer is None:
         await reply(update, context, "buyer_gone")
         return

@@ -23,7 +23,7 @@ from bot.domain.audience import And, AudienceSyntaxError, Expr, Not, Tag, descri
 from bot.domain.roles import Role
 from bot.domain.tags import MAX_TAG_LENGTH, TagError, parse_tag_args, validate_tag
 from bot.storage import audience as audience_store
-from bot.storage import audit, buyers
+from bot.storage import audit, lookup
 from bot.storage import tags as tag_store
 from handlers.audience import compiled_or_reply
 from handlers.common import kefu, reply, requires
@@ -136,7 +136,7 @@ async def _customer_and_words(
     services = kefu(context)
     replied = replied_customer(update, context)
     if replied is not None and words:
-        customer = await buyers.get(services.db, replied)
+        customer = await lookup.get_customer(services.db, replied)
         if customer is not None:
             return customer, words
     if len(words) < 2:
@@ -219,7 +219,7 @@ async def untag_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role
 async def tags_button(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
     """``tags:<customer_id>`` (the card's button): the Tags view as a new message."""
     await answer(update)
-    customer = await buyers.get(kefu(context).db, int(context.match.group(1)))
+    customer = await lookup.get_customer(kefu(context).db, int(context.match.group(1)))
     if customer is None:
         await reply(update, context, "buyer_gone")
         return
@@ -234,7 +234,7 @@ async def tags_button(update: Update, context: ContextTypes.DEFAULT_TYPE, role: 
 async def tag_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
     await answer(update)
     db = kefu(context).db
-    customer = await buyers.get(db, int(context.match.group(1)))
+    customer = await lookup.get_customer(db, int(context.match.group(1)))
     tag = await tag_store.get_tag_by_rowid(db, int(context.match.group(2)))
     if customer is None:
         await reply(update, context, "buyer_gone")
@@ -251,7 +251,7 @@ async def tag_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 async def tag_add_button(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
     await answer(update)
     services = kefu(context)
-    customer = await buyers.get(services.db, int(context.match.group(1)))
+    customer = await lookup.get_customer(services.db, int(context.match.group(1)))
     index = int(context.match.group(2))
     if customer is None:
         await reply(update, context, "buyer_gone")

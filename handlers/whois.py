@@ -12,22 +12,19 @@ in the group reads the card, so there even an admin gets the agent's (masked) ca
 
 from __future__ import annotations
 
-import contextlib
 import html
 from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.domain.card import build_card, candidate_list, order_lines
 from bot.domain.matching import near_matches
 from bot.domain.roles import Role
-from bot.rendering import MESSAGE_LIMIT
 from bot.storage import audit, lookup, notes, tags
-from handlers.common import NO_PREVIEW, kefu, reply, requires
+from handlers.common import answer, arg_text, kefu, reply, requires, show
 from handlers.common_cards import remember_card
 
 USAGE = "/whois <buyer id | phone | order id | name>"
@@ -43,13 +40,6 @@ def viewer_role(update: Update, role: Role) -> Role:
     return role
 
 
-def command_text(update: Update) -> str:
-    """What follows the command, as typed (inner spaces kept)."""
-    message = update.effective_message
-    parts = (message.text or "").split(None, 1) if message else []
-    return parts[1].strip() if len(parts) > 1 else ""
-
-
 def label(context: ContextTypes.DEFAULT_TYPE, button: str, **values: Any) -> str:
     """A button's text from templates/<locale>/whois_buttons.html (plain text)."""
     return html.unescape(kefu(context).render("whois_buttons", button=button, **values)).strip()
@@ -57,39 +47,6 @@ def label(context: ContextTypes.DEFAULT_TYPE, button: str, **values: Any) -> str
 
 def _short(text: str, size: int = 24) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
-
-
-async def show(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    template: str,
-    *,
-    keyboard: InlineKeyboardMarkup | None = None,
-    edit: bool = False,
-    **values: Any,
-) -> Message | None:
-    """Send a view, or with ``edit`` put it in place of the message whose button was pressed."""
-    query = update.callback_query
-    if edit and query is not None and query.message is not None:
-        text = kefu(context).render(template, **values)
-        if len(text) <= MESSAGE_LIMIT:
-            try:
-                result = await query.edit_message_text(
-                    text, parse_mode="HTML", reply_markup=keyboard, link_preview_options=NO_PREVIEW
-                )
-            except BadRequest as exc:  # pressed twice: the view is already there
-                if "not modified" not in str(exc).lower():
-                    raise
-                return None
-            return result if isinstance(result, Message) else None
-    return await reply(update, context, template, keyboard=keyboard, **values)
-
-
-async def answer(update: Update) -> None:
-    """Stop the pressed button's spinner."""
-    if update.callback_query is not None:
-        with contextlib.suppress(BadRequest):
-            await update.callback_query.answer()
 
 
 def candidate_keyboard(
@@ -157,7 +114,7 @@ async def send_card(
 
 @requires(Role.AGENT)
 async def whois_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
-    query = command_text(update)
+    query = arg_text(update)
     if not query or len(query) > lookup.MAX_QUERY_CHARS:
         await reply(update, context, "usage", usage=USAGE)
         return

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from bot.domain.order import Buyer, Order
 from bot.storage import staff
-from bot.storage.buyers import find_by_key
+from bot.storage.lookup import resolve
 from bot.storage.order_import import OrderImport
 from handlers.common_cards import remember_card
 from tests.conftest import ADMIN, AGENT, STRANGER
@@ -44,7 +44,7 @@ async def seed(bot, orders=SHOP, *, agent=True) -> None:
 
 
 async def customer_id(bot, buyer: str) -> int:
-    [row] = await find_by_key(bot.db, buyer)
+    [row] = (await resolve(bot.db, buyer)).customers
     return row["id"]
 
 
@@ -197,7 +197,7 @@ async def test_strangers_get_nothing_about_customers(kefu_bot_en):
 async def test_hostile_buyer_id_and_tags_are_stored_and_shown_literally(kefu_bot_en):
     hostile = "<b>x</b>{{7*7}}'; DROP TABLE customers; --"
     await seed(kefu_bot_en, [*SHOP, order("h1", hostile)])
-    [row] = await find_by_key(kefu_bot_en.db, hostile)
+    [row] = (await resolve(kefu_bot_en.db, hostile)).customers
     [view] = await kefu_bot_en.send(AGENT, "/tag h1 <i>ok</i> \"{{ 7*7 }}\" \"x' OR '1'='1\"")
     assert f"Tags of {hostile} (taobao)" in view.plain_text
     for literal in ("<i>ok</i>", "{{ 7*7 }}", "x' OR '1'='1"):

@@ -10,7 +10,7 @@ import pytest
 from bot.domain.audience import parse
 from bot.domain.order import Buyer, Order
 from bot.storage import audience as aud
-from bot.storage import audit, buyers, notes
+from bot.storage import audit, lookup, notes
 from bot.storage import tags as tag_store
 from bot.storage.db import open_db
 from bot.storage.order_import import OrderImport
@@ -48,7 +48,7 @@ async def shop(tmp_path):
         await imp.commit(source="t.csv", preset="generic", rows_read=0)
     ids = {}
     for buyer, (_, tags) in SHOP.items():
-        [row] = await buyers.find_by_key(db, buyer)
+        [row] = (await lookup.resolve(db, buyer)).customers
         ids[buyer] = row["id"]
         pairs = [(t.casefold().replace("ｌａｃｅ", "lace"), t) for t in tags]
         await tag_store.add_tags(db, row["id"], pairs, by=AGENT)
@@ -166,13 +166,3 @@ async def test_notes_newest_first(shop):
     assert [r["id"] for r in rows] == [second, first]
     assert (await notes.latest_note(db, ids["a"]))["text"] == "'; DROP TABLE notes; --"
     assert await notes.count_notes(db, ids["a"]) == 2
-
-
-async def test_buyer_keys_in_order_id_then_order_then_phone(shop):
-    db, ids = shop
-    assert [r["id"] for r in await buyers.find_by_key(db, "a")] == [ids["a"]]
-    assert [r["id"] for r in await buyers.find_by_key(db, "taobao:c")] == [ids["c"]]
-    assert [r["id"] for r in await buyers.find_by_key(db, "e3")] == [ids["e"]]
-    assert [r["id"] for r in await buyers.find_by_key(db, "138 1234 5678")] == [ids["b"]]
-    assert await buyers.find_by_key(db, "A") == []
-    assert await buyers.find_by_key(db, "x' OR 1=1 --") == []
