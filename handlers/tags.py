@@ -146,6 +146,21 @@ async def _customer_and_words(
     return (customer, words[1:]) if customer is not None else None
 
 
+async def _customer_and_tags(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, words: list[str], usage: str
+) -> tuple[Any, list[tuple[str, str]]] | None:
+    """The customer and the (tag, label) pairs typed after it; None after saying what is wrong."""
+    found = await _customer_and_words(update, context, words, usage)
+    if found is None:
+        return None
+    customer, typed = found
+    try:
+        return customer, _tag_pairs(typed)
+    except TagError as exc:
+        await reply(update, context, "tag_error", error=str(exc))
+        return None
+
+
 @requires(Role.AGENT)
 async def tag_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> None:
     raw = arg_text(update)
@@ -166,15 +181,10 @@ async def tag_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role: 
         else:
             await _merge(update, context, words[1:])
         return
-    found = await _customer_and_words(update, context, words, USAGE)
+    found = await _customer_and_tags(update, context, words, USAGE)
     if found is None:
         return
-    customer, typed = found
-    try:
-        pairs = _tag_pairs(typed)
-    except TagError as exc:
-        await reply(update, context, "tag_error", error=str(exc))
-        return
+    customer, pairs = found
     added = await tag_store.add_tags(
         kefu(context).db, customer["id"], pairs, by=update.effective_user.id
     )
@@ -195,15 +205,10 @@ async def untag_command(update: Update, context: ContextTypes.DEFAULT_TYPE, role
     except TagError as exc:
         await reply(update, context, "tag_error", error=str(exc))
         return
-    found = await _customer_and_words(update, context, words, UNTAG_USAGE)
+    found = await _customer_and_tags(update, context, words, UNTAG_USAGE)
     if found is None:
         return
-    customer, typed = found
-    try:
-        pairs = _tag_pairs(typed)
-    except TagError as exc:
-        await reply(update, context, "tag_error", error=str(exc))
-        return
+    customer, pairs = found
     db = kefu(context).db
     labels = await _shop_labels(db, pairs)
     removed, not_carried = [], []
