@@ -719,19 +719,24 @@ async def ensure_current(
 # Snapshots
 
 
+async def _store_snapshot(db: aiosqlite.Connection, day: dt.date, source: str) -> None:
+    """Replace ``day``'s counts per cell, class and ABC class with those of ``source``."""
+    await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
+    for kind in KINDS:
+        col = _COLUMN[kind]
+        await db.execute(
+            "INSERT INTO segment_snapshots (day, kind, key, count) "
+            f"SELECT ?, ?, {col}, count(*) FROM {source} WHERE {col} IS NOT NULL "
+            f"GROUP BY {col}",
+            (day.isoformat(), kind),
+        )
+
+
 async def write_snapshot(db: aiosqlite.Connection, day: dt.date) -> None:
     """Store today's counts per cell, class and ABC class (from the customers table)."""
     await db.execute("BEGIN IMMEDIATE")
     try:
-        await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
-        for kind in KINDS:
-            col = _COLUMN[kind]
-            await db.execute(
-                "INSERT INTO segment_snapshots (day, kind, key, count) "
-                f"SELECT ?, ?, {col}, count(*) FROM customers WHERE {col} IS NOT NULL "
-                f"GROUP BY {col}",
-                (day.isoformat(), kind),
-            )
+        await _store_snapshot(db, day, "customers")
         await db.execute("COMMIT")
     except BaseException:
         await db.execute("ROLLBACK")
@@ -752,15 +757,7 @@ async def rebuild_snapshot(
     try:
         await _aggregate(db, cfg, tz, day, price=False)
         await _shopwide(db, AGG_SOURCE, cfg, day, "seg_snap")
-        await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
-        for kind in KINDS:
-            col = _COLUMN[kind]
-            await db.execute(
-                "INSERT INTO segment_snapshots (day, kind, key, count) "
-                f"SELECT ?, ?, {col}, count(*) FROM temp.seg_snap WHERE {col} IS NOT NULL "
-                f"GROUP BY {col}",
-                (day.isoformat(), kind),
-            )
+        await _store_snapshot(db, day, "temp.seg_snap")
         await _drop_temps(db)
         await db.execute("COMMIT")
     except BaseException:
