@@ -132,6 +132,8 @@ async def _find_all(db, query, page=8):
     ("query", "expected"),
     [
         ("小明", [("taobao", "alice")]),  # Chinese name by substring
+        ("张", [("taobao", "bob"), ("taobao", "zhangwei88")]),  # a surname alone
+        ("伟", []),  # one character is looked up only in front of another (surnames)
         ("王小明", [("taobao", "alice")]),
         ("ohn sm", [("taobao", "Buyer123")]),
         ("1234", [("taobao", "alice")]),  # any 4 digits of the phone

@@ -236,7 +236,8 @@ async def search(
 
     Exact hits first (buyer id, order id, phone, e-mail, name), then buyer ids and
     e-mails starting with the query, then phones containing its digits (4 or more) and
-    names containing it (2+ characters for Chinese, 3+ otherwise); each group in
+    names containing it (2+ characters for Chinese, 3+ otherwise; one Chinese character
+    finds the names where it stands before another, as a surname does); each group in
     archive order. A customer appears once, at its first group.
     """
     text = query.strip()
@@ -291,6 +292,15 @@ async def search(
     if len(ids) < want:
         check = "instr(lower(trim(c.name, ' ')), ?1) > 0"
         for cid in await _substring_ids(db, _name_grams(name), check, name, want):
+            ids.setdefault(cid, None)
+    if len(name) == 1 and not name.isascii() and len(ids) < want:
+        # one Chinese character, usually a surname: the names where it stands before
+        # another character, found as the prefix of their two-character grams
+        for (cid,) in await db.execute_fetchall(
+            "SELECT DISTINCT customer_id FROM search_grams WHERE gram > ?1 AND gram < ?1 || ?2 "
+            "LIMIT ?3",
+            ("b" + name, _TOP, want),
+        ):
             ids.setdefault(cid, None)
     page = list(ids)[offset : offset + limit]
     return await _fetch_customers(db, page), len(ids) > offset + limit
