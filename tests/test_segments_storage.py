@@ -372,9 +372,23 @@ async def test_incremental_refresh_after_an_import_equals_a_full_recompute(
 ):
     """The import refreshes the customers it touched; the result is what a full
     refresh of the whole shop gives (cells, classes, ABC, scores, price)."""
+    await import_then_compare(tmp_path_factory.mktemp("inc") / "k.db", seed, raw, changes)
+
+
+async def test_incremental_abc_cut_walks_the_spend_ranking_one_customer_at_a_time(
+    tmp_path, monkeypatch
+):
+    """The walk from the old ABC cut to the new one reads the spend index in chunks;
+    with chunks of one customer every step crosses a chunk boundary."""
+    monkeypatch.setattr(segments, "_WALK_CHUNK", 1)
+    for seed in range(9):
+        raw = CONFIGS[(0, 3, 4)[seed % 3]]
+        await import_then_compare(tmp_path / f"k{seed}.db", seed, raw, 5 + 5 * seed)
+
+
+async def import_then_compare(path, seed, raw, changes) -> None:
     rng = random.Random(seed)
     today = local_today(SH)
-    path = tmp_path_factory.mktemp("inc") / "k.db"
     db = await open_db(path)
     try:
         first = random_orders(rng, 40, 200, today)

@@ -20,10 +20,15 @@ What is exact when
       including the CLV and Pareto figures in ``segment_state``.
     * :func:`refresh_touched` (called by the order import for the customers it
       touched, in the import's transaction) recomputes step 1 for those customers
-      and step 2 for the whole shop, so cells, classes, ABC and scores are again
-      exactly what a full refresh would give. The CLV figures stay as of the last
-      full refresh (they are yearly figures). When the stored as-of day is not today
-      it does nothing: the next reader or the daily job refreshes in full.
+      and step 2 where it can change: the shop's sums are recomputed exactly, then
+      classes and ABC are re-derived for the changed customers, those between the
+      old and new value-class thresholds and those between the old and new ABC cuts
+      (score mode re-derives the whole shop). So cells, classes, ABC and scores are
+      again exactly what a full refresh would give. This relies on the stored fields
+      being what the last refresh derived (only refreshes write them). The CLV
+      figures stay as of the last full refresh (they are yearly figures). When the
+      stored as-of day is not today it does nothing: the next reader or the daily
+      job refreshes in full.
 
 Everything is as of a day: orders paid after it (shop-local) do not exist yet, for
 price sensitivity too. Customers with no counted order (as of the day) have no cell,
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -411,6 +417,31 @@ async def _shopwide(
     a, b = cfg.abc.a_share, cfg.abc.b_share
     p["a_d"], p["a_line"] = a.denominator, total * a.numerator
     p["b_d"], p["b_line"] = b.denominator, total * b.numerator
+    abc = (
+        "CASE WHEN coalesce(before, 0) * :a_d < :a_line THEN 'A' "
+        "WHEN coalesce(before, 0) * :b_d < :b_line THEN 'B' ELSE 'C' END"
+    )
+    before = (
+        f"sum(rfm_monetary_fen) OVER (ORDER BY {_RANKING} "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    )
+    await _derive(db, src, cfg, p, th, table, abc, before, only_changed=only_changed)
+    return th, n, total
+
+
+async def _derive(
+    db: aiosqlite.Connection,
+    src: str,
+    cfg: SegmentConfig,
+    p: dict[str, Any],
+    th: ValueThresholds | None,
+    table: str,
+    abc: str,
+    before: str,
+    *,
+    only_changed: bool,
+) -> None:
+    """temp.<table> from ``src``: levels, cell, score, class, and ABC by ``abc``."""
     r, f, m = _levels_sql(cfg, p)
     klass = _class_sql(th, p) if th is not None else "NULL"
     score = "100 * r + 10 * f + m" if cfg.mode == "score" else "NULL"
@@ -425,16 +456,218 @@ async def _shopwide(
         f"CREATE TEMP TABLE {table} AS SELECT * FROM ("
         "SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, "
         "'R' || r || 'F' || f || 'M' || m AS rfm_cell, "
-        f"{score} AS rfm_score, value_class, "
-        "CASE WHEN coalesce(before, 0) * :a_d < :a_line THEN 'A' "
-        "WHEN coalesce(before, 0) * :b_d < :b_line THEN 'B' ELSE 'C' END AS abc_class, "
+        f"{score} AS rfm_score, value_class, {abc} AS abc_class, "
         "old_cell, old_score, old_class, old_abc "
         f"FROM (SELECT id, {r} AS r, {f} AS f, {m} AS m, {klass} AS value_class, "
-        f"sum(rfm_monetary_fen) OVER (ORDER BY {_RANKING} "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before, "
+        f"{before} AS before, rfm_monetary_fen, buyer_id, platform, "
         f"old_cell, old_score, old_class, old_abc FROM {src})){changed}",
         p,
     )
+
+
+# ---------------------------------------------------------------------------
+# Step 2 after an import: only the customers whose derived fields can change
+#
+# Before it, every customer not changed by step 1 holds what the last refresh derived
+# under the stored thresholds and ABC cuts. Cells (tier mode) depend on the customer
+# alone; a class changes only for a changed customer or one whose R, F or M lies between
+# the old and new threshold; ABC classes are prefixes of the spend ranking, so one
+# changes only for a changed customer or one between the old and new cut, found by a
+# walk over the spend index from the old cut. Score mode ranks everyone: full step 2.
+
+_KEY_ROWS = (
+    "SELECT id, rfm_monetary_fen, buyer_id, platform FROM customers "
+    "WHERE rfm_last_day IS NOT NULL AND "
+)
+_WALK_CHUNK = 2000
+Key = tuple[int, str, str]
+
+
+async def _rows(db: aiosqlite.Connection, sql: str, params: Any) -> list[Any]:
+    async with db.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+async def _after(db: aiosqlite.Connection, key: Key | None) -> list[Any]:
+    """The next customers in ranking order after ``key`` (from the top when None)."""
+    if key is None:
+        return await _rows(db, _KEY_ROWS + f"1 ORDER BY {_RANKING} LIMIT ?", (_WALK_CHUNK,))
+    m, b, pl = key
+    rows = await _rows(
+        db,
+        _KEY_ROWS + "rfm_monetary_fen = ? AND (buyer_id, platform) > (?, ?) "
+        "ORDER BY buyer_id, platform LIMIT ?",
+        (m, b, pl, _WALK_CHUNK),
+    )
+    if len(rows) < _WALK_CHUNK:
+        rows += await _rows(
+            db,
+            _KEY_ROWS + f"rfm_monetary_fen < ? ORDER BY {_RANKING} LIMIT ?",
+            (m, _WALK_CHUNK - len(rows)),
+        )
+    return rows
+
+
+async def _before(db: aiosqlite.Connection, key: Key, inclusive: bool) -> list[Any]:
+    """The customers ranked before ``key`` (and ``key`` when inclusive), nearest first."""
+    m, b, pl = key
+    op = "<=" if inclusive else "<"
+    rows = await _rows(
+        db,
+        _KEY_ROWS + f"rfm_monetary_fen = ? AND (buyer_id, platform) {op} (?, ?) "
+        "ORDER BY buyer_id DESC, platform DESC LIMIT ?",
+        (m, b, pl, _WALK_CHUNK),
+    )
+    if len(rows) < _WALK_CHUNK:
+        rows += await _rows(
+            db,
+            _KEY_ROWS + "rfm_monetary_fen > ? "
+            "ORDER BY rfm_monetary_fen, buyer_id DESC, platform DESC LIMIT ?",
+            (m, _WALK_CHUNK - len(rows)),
+        )
+    return rows
+
+
+async def _old_cut(db: aiosqlite.Connection, classes: tuple[str, ...]) -> Key | None:
+    """The last customer (in ranking) not changed by step 1 whose stored ABC is in ``classes``."""
+    for klass in reversed(classes):
+        row = await _one(
+            db,
+            "SELECT rfm_monetary_fen, buyer_id, platform FROM customers "
+            "WHERE abc_class = ? AND rfm_last_day IS NOT NULL "
+            "AND id NOT IN (SELECT id FROM temp.seg_pc) "
+            "ORDER BY rfm_monetary_fen, buyer_id DESC, platform DESC LIMIT 1",
+            (klass,),
+        )
+        if row is not None:
+            return (row[0], row[1], row[2])
+    return None
+
+
+async def _new_cut(
+    db: aiosqlite.Connection, k0: Key | None, d: int, line: int, visited: list[int]
+) -> Key | None:
+    """The last customer with (spend ranked before it) * d < line, walking from ``k0``.
+
+    Appends to ``visited`` every customer ranked between ``k0`` and the new cut.
+    """
+    cut = k0
+    if k0 is None:
+        running = 0
+    else:
+        (running,) = await _one(
+            db,
+            "SELECT (SELECT coalesce(sum(rfm_monetary_fen), 0) FROM customers "
+            "WHERE rfm_last_day IS NOT NULL AND rfm_monetary_fen > :km) + "
+            "(SELECT coalesce(sum(rfm_monetary_fen), 0) FROM customers "
+            "WHERE rfm_last_day IS NOT NULL AND rfm_monetary_fen = :km "
+            "AND (buyer_id, platform) <= (:kb, :kp))",
+            {"km": k0[0], "kb": k0[1], "kp": k0[2]},
+        )
+        if (running - k0[0]) * d >= line:  # the cut moved up: walk back
+            key, inclusive = k0, True
+            while True:
+                rows = await _before(db, key, inclusive)
+                if not rows:
+                    return None
+                for cid, m, b, pl in rows:
+                    visited.append(cid)
+                    running -= m  # now the spend ranked before this customer
+                    if running * d < line:
+                        return (m, b, pl)
+                key, inclusive = (rows[-1][1], rows[-1][2], rows[-1][3]), False
+    key = k0
+    while True:
+        rows = await _after(db, key)
+        if not rows:
+            return cut
+        for cid, m, b, pl in rows:
+            if running * d >= line:
+                return cut
+            visited.append(cid)
+            running += m
+            cut = (m, b, pl)
+        key = cut
+
+
+def _at_or_above(key: Key | None, name: str, p: dict[str, Any]) -> str:
+    """SQL: the row is ranked at or before ``key`` (never when None)."""
+    if key is None:
+        return "0"
+    p[f"{name}_m"], p[f"{name}_b"], p[f"{name}_p"] = key
+    return (
+        f"(rfm_monetary_fen > :{name}_m OR (rfm_monetary_fen = :{name}_m "
+        f"AND (buyer_id, platform) <= (:{name}_b, :{name}_p)))"
+    )
+
+
+def _flips(old: Fraction, new: Fraction, high_at_most: bool) -> tuple[int, int] | None:
+    """Integer values whose high/low side differs between thresholds ``old`` and ``new``
+    (inclusive range), or None. High is value <= threshold (R) or value >= it (F, M)."""
+    if high_at_most:  # high iff v <= floor(threshold)
+        lo, hi = sorted((math.floor(old), math.floor(new)))
+        return (lo + 1, hi) if lo != hi else None
+    lo, hi = sorted((math.ceil(old), math.ceil(new)))  # high iff v >= ceil(threshold)
+    return (lo, hi - 1) if lo != hi else None
+
+
+async def _shopwide_touched(
+    db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date, old_th: ValueThresholds | None
+) -> tuple[ValueThresholds | None, int, int] | None:
+    """temp.seg_sw like :func:`_shopwide` (changed rows only) after step 1 for temp.touched,
+    reading only the customers whose derived fields can change; None when it cannot
+    (score mode, or thresholds appearing or vanishing): then run :func:`_shopwide`."""
+    if cfg.mode == "score":
+        return None
+    t = day_number(today)
+    sums = await _sums(db, CUSTOMERS_SOURCE, today)
+    th = await thresholds(db, CUSTOMERS_SOURCE, cfg, today, sums)
+    if (th is None) != (old_th is None):
+        return None
+    n, total = sums[0], sums[3]
+    await db.execute("DROP TABLE IF EXISTS temp.seg_cand")
+    await db.execute("CREATE TEMP TABLE seg_cand (id INTEGER PRIMARY KEY)")
+    await db.execute("INSERT INTO temp.seg_cand SELECT id FROM temp.seg_pc")
+    if th is not None and old_th is not None and th != old_th:
+        ranges = (
+            (_flips(old_th.recency_days, th.recency_days, True), ":t - rfm_last_day"),
+            (_flips(old_th.frequency, th.frequency, False), "rfm_frequency"),
+            (_flips(old_th.monetary_fen, th.monetary_fen, False), "rfm_monetary_fen"),
+        )
+        for rng, expr in ranges:
+            if rng is None:
+                continue
+            if expr == ":t - rfm_last_day":  # as a range of the stored column
+                col, lo, hi = "rfm_last_day", t - rng[1], t - rng[0]
+            else:
+                col, lo, hi = expr, rng[0], rng[1]
+            await db.execute(
+                "INSERT OR IGNORE INTO temp.seg_cand SELECT id FROM customers "
+                f"INDEXED BY customers_seg_rank WHERE rfm_last_day IS NOT NULL "
+                f"AND {col} BETWEEN ? AND ?",
+                (lo, hi),
+            )
+    visited: list[int] = []
+    a, b = cfg.abc.a_share, cfg.abc.b_share
+    cut_a = await _new_cut(
+        db, await _old_cut(db, ("A",)), a.denominator, total * a.numerator, visited
+    )
+    cut_b = await _new_cut(
+        db, await _old_cut(db, ("A", "B")), b.denominator, total * b.numerator, visited
+    )
+    await db.executemany("INSERT OR IGNORE INTO temp.seg_cand VALUES (?)", [(i,) for i in visited])
+    p: dict[str, Any] = {"t": t}
+    abc = (
+        f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
+        f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
+    )
+    src = (
+        "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen, "
+        "rfm_cell AS old_cell, rfm_score AS old_score, value_class AS old_class, "
+        "abc_class AS old_abc FROM customers "
+        "WHERE id IN (SELECT id FROM temp.seg_cand) AND rfm_last_day IS NOT NULL)"
+    )
+    await _derive(db, src, cfg, p, th, "seg_sw", abc, "NULL", only_changed=True)
     return th, n, total
 
 
@@ -584,7 +817,7 @@ async def _write_state(
 
 
 async def _drop_temps(db: aiosqlite.Connection) -> None:
-    for t in ("seg_promo_days", "seg_agg", "seg_pc", "seg_sw", "seg_snap"):
+    for t in ("seg_promo_days", "seg_agg", "seg_pc", "seg_sw", "seg_snap", "seg_cand"):
         await db.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
@@ -684,7 +917,10 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     await _promo_days(db, cfg, today)
     await _aggregate(db, cfg, tz, today, touched=True)
     await _apply_per_customer(db, cfg, today, touched=True)
-    th, n, total = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
+    fast = await _shopwide_touched(db, cfg, today, state.thresholds)
+    if fast is None:
+        fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
+    th, n, total = fast
     await _apply_shopwide(db, today)
     pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
     clv = None
