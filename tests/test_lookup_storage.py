@@ -7,7 +7,7 @@ from bot.domain.order import Buyer, Item, Order
 from bot.storage import lookup
 from bot.storage.db import open_db
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.order_import import OrderImport
+from bot.storage.order_import import OrderImport, grams_sql
 
 T0 = 1_700_000_000
 DAY = 86400
@@ -175,6 +175,20 @@ async def test_search_index_follows_profile_changes(db):
     assert await _find_all(db, "13812345678") == []
     assert await _find_all(db, "晓明") == [("taobao", "alice")]
     assert await _find_all(db, "小明") == []
+
+
+async def test_import_keeps_grams_in_bulk_and_restores_the_triggers(db):
+    await load(db, [order("T1004", "alice", name="Alice Wong", phone="+86 139-0000-1111",
+                          at=T0 + 10 * DAY)])
+    async with db.execute("SELECT gram, customer_id FROM search_grams ORDER BY 1, 2") as cur:
+        stored = [tuple(r) for r in await cur.fetchall()]
+    rebuild = f"SELECT DISTINCT * FROM ({grams_sql('customers')}) ORDER BY 1, 2"
+    async with db.execute(rebuild) as cur:
+        rebuilt = [tuple(r) for r in await cur.fetchall()]
+    assert stored == rebuilt
+    async with db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                          "AND name LIKE 'search_grams_%'") as cur:
+        assert (await cur.fetchone())[0] == 2
 
 
 async def test_older_database_gets_its_customers_indexed_on_upgrade(tmp_path):
