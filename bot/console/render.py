@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.console.transport import HTMLParseError, SentFile, SentMessage, html_tokens
+from bot.console.transport import ENTITY_TYPES, HTMLParseError, SentFile, SentMessage, html_tokens
 
 __all__ = [
     "DEFAULT_FILES_DIR",
@@ -29,24 +29,15 @@ __all__ = [
 
 DEFAULT_FILES_DIR = Path("kefu-console-files")
 
+#: ANSI on/off codes per Telegram entity type (transport.ENTITY_TYPES maps tags to these)
 _ANSI = {
     "bold": ("\033[1m", "\033[22m"),
     "italic": ("\033[3m", "\033[23m"),
     "underline": ("\033[4m", "\033[24m"),
-    "strike": ("\033[9m", "\033[29m"),
+    "strikethrough": ("\033[9m", "\033[29m"),
     "dim": ("\033[2m", "\033[22m"),
 }
-_TAG_STYLE = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strike",
-    "strike": "strike",
-    "del": "strike",
-}
+_TAG_STYLE = {tag: kind for tag, kind in ENTITY_TYPES.items() if kind in _ANSI}
 
 
 def use_ansi(stream: TextIO) -> bool:

@@ -71,6 +71,15 @@ _ACCEPTED_SETTERS = {
 # --------------------------------------------------------------------------------------------
 
 
+_COMMAND = re.compile(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?")
+
+
+def _command_entity(text: str, key: str) -> dict[str, Any]:
+    """``{key: [bot_command entity]}`` when ``text`` starts with a /command, else ``{}``."""
+    m = _COMMAND.match(text)
+    return {key: [{"type": "bot_command", "offset": 0, "length": m.end()}]} if m else {}
+
+
 class HTMLParseError(ValueError):
     """Text that Telegram would reject with "can't parse entities"."""
 
@@ -79,7 +88,7 @@ _ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
     "tg-spoiler", "span", "blockquote", "tg-emoji",
 }  # fmt: skip
-_ENTITY_TYPES = {
+ENTITY_TYPES = {
     "b": "bold",
     "strong": "bold",
     "i": "italic",
@@ -201,7 +210,7 @@ def parse_html(text: str) -> tuple[str, list[TextEntity]]:
             tag, start, tag_attrs = open_.pop()
             if length == start:
                 continue
-            etype = _ENTITY_TYPES[tag]
+            etype = ENTITY_TYPES[tag]
             extra: dict[str, Any] = {}
             if tag == "a":
                 if "href" not in tag_attrs:
@@ -659,10 +668,7 @@ class InProcessBotAPI(BaseRequest):
     ) -> Update:
         """An Update with a text message from ``user_id`` (a leading /command gets its entity)."""
         bot = self._require_bot(bot)
-        extra: dict[str, Any] = {"text": text}
-        m = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
-        if m:
-            extra["entities"] = [{"type": "bot_command", "offset": 0, "length": m.end()}]
+        extra: dict[str, Any] = {"text": text, **_command_entity(text, "entities")}
         msg = self._incoming_message(
             user_id,
             chat_id=chat_id,
@@ -692,11 +698,7 @@ class InProcessBotAPI(BaseRequest):
         extra: dict[str, Any] = {"document": self._document_json(stored)}
         if caption is not None:
             extra["caption"] = caption
-            cm = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", caption)
-            if cm:
-                extra["caption_entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": cm.end()}
-                ]
+            extra.update(_command_entity(caption, "caption_entities"))
         msg = self._incoming_message(
             user_id,
             chat_id=chat_id,
