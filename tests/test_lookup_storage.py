@@ -7,7 +7,8 @@ from bot.domain.order import Buyer, Item, Order
 from bot.storage import lookup
 from bot.storage.db import open_db
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.order_import import OrderImport, grams_sql
+from bot.storage.order_import import OrderImport
+from bot.storage.search_grams import grams_sql
 
 T0 = 1_700_000_000
 DAY = 86400

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.domain.order import Order
-from bot.storage import segments
+from bot.storage import search_grams, segments
 
 _ORDER_COLUMNS = (
     "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
@@ -115,15 +115,8 @@ class OrderImport:
     ) -> ImportCounts:
         db = self._db
         now = int(time.time())
-        # search grams are kept in bulk below: the per-row triggers of migration 0004 are
-        # dropped for this transaction and restored, as they were, before it commits
-        async with db.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-            _GRAM_TRIGGERS,
-        ) as cur:
-            triggers = [row[0] for row in await cur.fetchall()]
-        for name in _GRAM_TRIGGERS:
-            await db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        # search grams are kept in bulk below, not row by row (see search_grams.py)
+        triggers = await search_grams.suspend_triggers(db)
         customers_before = await _count(db, "customers")
         await db.execute(
             "INSERT INTO customers (platform, buyer_id, created_at, updated_at) "
@@ -175,16 +168,9 @@ class OrderImport:
             "WHERE state != 'unchanged' "
             "UNION SELECT old_cid FROM temp.stage_state WHERE state = 'updated'"
         )
-        await db.execute("DROP TABLE IF EXISTS temp.old_profile")
-        await db.execute(
-            "CREATE TEMP TABLE old_profile AS SELECT id, name, phone FROM customers "
-            "WHERE id IN (SELECT id FROM temp.touched) AND (name != '' OR phone != '')"
-        )
+        await search_grams.remember_touched(db)
         await refresh_profiles(db)
-        if triggers:  # a database older than migration 0004 has no search grams
-            await refresh_search_grams(db)
-        for sql in triggers:
-            await db.execute(sql)
+        await search_grams.refresh_touched(db, triggers)
         await refresh_customers(db, now=now)
         # segment fields of the touched customers (see bot/storage/segments.py)
         await segments.refresh_touched(db, now=now)
@@ -207,7 +193,7 @@ class OrderImport:
              result.orders_unchanged, rows_skipped, result.customers_new,
              result.customers_updated, now),
         )  # fmt: skip
-        for table in ("stage", "stage_state", "touched", "old_profile"):
+        for table in ("stage", "stage_state", "touched"):
             await db.execute(f"DROP TABLE temp.{table}")
         await db.execute("COMMIT")
         self._open = False
@@ -264,54 +250,6 @@ async def refresh_profiles(db: aiosqlite.Connection) -> None:
             f"ORDER BY o.created_at DESC LIMIT 1), '') "
             f"WHERE id IN (SELECT id FROM temp.touched) AND {column} = ''"
         )
-
-
-_GRAM_TRIGGERS = ("search_grams_insert", "search_grams_update")
-
-
-def grams_sql(src: str) -> str:
-    """``SELECT gram, cid``: the search grams of ``src``'s rows (id, name, phone).
-
-    The same grams as migration 0004's triggers make (see its comment for what they are).
-    """
-    ph = "c.phone"
-    for ch in (" ", "-", "+", "(", ")", "."):
-        ph = f"replace({ph}, '{ch}', '')"
-    # phone digits and name normalised once per customer, not once per gram
-    return (
-        f"WITH g AS MATERIALIZED (SELECT c.id, {ph} AS ph, lower(trim(c.name)) AS nm "
-        f"FROM {src} c) "
-        "SELECT 'P' || ph AS gram, id AS cid FROM g WHERE length(ph) >= 4 "
-        "UNION ALL SELECT 'p' || substr(ph, p.i, 4), id "
-        "FROM g CROSS JOIN search_positions p WHERE p.i <= length(ph) - 3 "
-        "UNION ALL SELECT 'N' || nm, id FROM g WHERE nm != '' "
-        "UNION ALL SELECT 't' || substr(nm, p.i, 3), id "
-        "FROM g CROSS JOIN search_positions p WHERE p.i <= length(nm) - 2 "
-        "UNION ALL SELECT 'b' || substr(nm, p.i, 2), id "
-        "FROM g CROSS JOIN search_positions p WHERE p.i <= length(nm) - 1 "
-        "AND length(nm) != length(CAST(nm AS BLOB))"
-    )
-
-
-async def refresh_search_grams(db: aiosqlite.Connection) -> None:
-    """Search grams of the customers in ``temp.touched``, in bulk.
-
-    ``temp.old_profile`` holds their (id, name, phone) before the import changed them:
-    those grams go, then the grams of their current name and phone are inserted in
-    gram order (sorted inserts into the WITHOUT ROWID b-tree).
-    """
-    await db.execute(
-        "DELETE FROM search_grams WHERE (gram, customer_id) IN "
-        f"(SELECT gram, cid FROM ({grams_sql('temp.old_profile')}))"
-    )
-    src = (
-        "(SELECT id, name, phone FROM customers WHERE id IN (SELECT id FROM temp.touched) "
-        "AND (name != '' OR phone != ''))"
-    )
-    await db.execute(
-        "INSERT OR IGNORE INTO search_grams (gram, customer_id) "
-        f"SELECT gram, cid FROM ({grams_sql(src)}) ORDER BY gram, cid"
-    )
 
 
 async def refresh_customers(db: aiosqlite.Connection, *, now: int) -> None:
