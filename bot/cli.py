@@ -114,14 +114,6 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_summary(s: object) -> str:
-    return (
-        f"{s.source} ({s.preset}): {s.rows_read} rows read; orders {s.orders_new} new, "
-        f"{s.orders_updated} updated, {s.orders_unchanged} unchanged, {s.rows_skipped} skipped; "
-        f"customers {s.customers_new} new, {s.customers_updated} updated"
-    )
-
-
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.importers.pipeline import ImportFailed, import_file, progress_bar
     from bot.storage.db import open_db
@@ -142,9 +134,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             except ImportFailed as exc:
                 print(f"kefu: nothing imported from {path}: {exc}", file=sys.stderr)
                 return 1
-            print(format_summary(summary))
-            for example in summary.skipped_examples:
-                print(f"  skipped: {example}")
+            print(summary)  # one line, then the skipped rows' reasons
     finally:
         await db.close()
     return 0
@@ -240,7 +230,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 summary = await import_file(db, export, preset="taobao", tz=settings.tz)
             await staff.add_agent(db, DEMO_AGENT, added_by=DEMO_ADMIN)
-            print(format_summary(summary), file=sys.stderr)
+            print(summary, file=sys.stderr)
     finally:
         await db.close()
     demo_settings = dataclasses.replace(

@@ -24,11 +24,3 @@ async def archive_counts(db: aiosqlite.Connection) -> tuple[int, int]:
     ) as cur:
         row = await cur.fetchone()
     return int(row[0]), int(row[1])
-
-
-async def orders_of(db: aiosqlite.Connection, customer_id: int, limit: int = 3) -> list:
-    async with db.execute(
-        "SELECT * FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-        (customer_id, limit),
-    ) as cur:
-        return list(await cur.fetchall())
