@@ -21,6 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.domain.card import build_card, candidate_list, order_lines
+from bot.domain.humanize import shorten
 from bot.domain.matching import near_matches
 from bot.domain.roles import Role
 from bot.storage import audit, lookup, notes, tags
@@ -45,10 +46,6 @@ def label(context: ContextTypes.DEFAULT_TYPE, button: str, **values: Any) -> str
     return html.unescape(kefu(context).render("whois_buttons", button=button, **values)).strip()
 
 
-def _short(text: str, size: int = 24) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
-
-
 def candidate_keyboard(
     context: ContextTypes.DEFAULT_TYPE, candidates: list[dict[str, Any]], action: str
 ) -> InlineKeyboardMarkup:
@@ -56,8 +53,8 @@ def candidate_keyboard(
         [
             InlineKeyboardButton(
                 label(
-                    context, "candidate", n=i, buyer_id=_short(c["buyer_id"]),
-                    who=_short(c["name"], 12), phone=c["phone"],
+                    context, "candidate", n=i, buyer_id=shorten(c["buyer_id"], 24),
+                    who=shorten(c["name"], 12), phone=c["phone"],
                 ),
                 callback_data=f"{action}:{c['id']}",
             )
