@@ -27,6 +27,7 @@ import aiosqlite
 
 from bot.importers import presets as _presets
 from bot.importers.convert import MissingColumns, RowError, _Orphan, converter, group_lines
+from bot.importers.csvrows import csv_rows
 from bot.importers.mapping import MappingError, load_mapping
 from bot.importers.presets import Preset
 from bot.importers.sniff import codec_for, is_xlsx, sniff_csv
@@ -94,7 +95,7 @@ def _open_csv(path: Path, encoding: str) -> tuple[IO[bytes], Iterator[list[str]]
     raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller
     text = io.TextIOWrapper(raw, encoding=codec_for(encoding), newline="")
     text._CHUNK_SIZE = 1 << 18  # type: ignore[attr-defined]  # fewer, larger decodes
-    return raw, csv.reader(text)
+    return raw, csv_rows(text)
 
 
 def _header(path: Path, source: str, encoding: str) -> list[str]:
