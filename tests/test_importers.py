@@ -109,6 +109,11 @@ def test_times_are_shop_local_converted_to_utc():
     for bad in ("2024-13-45 10:00:00", "2024-06-18 25:00:00", "yesterday"):
         with pytest.raises(BadValue):
             parse(bad)
+    # a minute already seen is remembered; its seconds are still checked
+    assert parse("2024-06-18 10:22:59") == want + 26
+    for bad in ("2024-06-18 10:22:60", "2024-06-18 10:22:x1", "2024-06-18 10:22:-1"):
+        with pytest.raises(BadValue):
+            parse(bad)
 
 
 def test_staged_row_is_what_order_row_makes():
