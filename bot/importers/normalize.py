@@ -197,13 +197,13 @@ def time_parser(tz: ZoneInfo, fmt: str | None = None) -> TimeParser:
         if (n == 19 or n == 16) and s[4] == "-" and s[10] == " " and fmt is None:
             day = s[:10]
             base = day_base[day] if day in day_base else base_of(day)
-            try:
-                h = int(s[11:13])
-                m = int(s[14:16])
-                sec = int(s[17:19]) if n == 19 else 0
-            except ValueError:
-                raise BadValue("a date such as 2024-06-18 10:22:33") from None
-            if h > 23 or m > 59 or sec > 59 or s[13] != ":":
+            hh, mm, ss = s[11:13], s[14:16], s[17:19] if n == 19 else "00"
+            if not (hh.isdigit() and mm.isdigit() and ss.isdigit()) or s[13] != ":" or (
+                n == 19 and s[16] != ":"
+            ):
+                raise BadValue("a date such as 2024-06-18 10:22:33")
+            h, m, sec = int(hh), int(mm), int(ss)
+            if h > 23 or m > 59 or sec > 59:
                 raise BadValue("a date such as 2024-06-18 10:22:33")
             if base is not None:
                 if len(minute_base) < 200_000:
