@@ -19,19 +19,7 @@ def csv_rows(lines: Iterable[str]) -> Iterator[list[str]]:
     """Records of ``lines`` (a text file opened with ``newline=''``), like ``csv.reader``."""
     source = iter(lines)
     pending: list[str] = []
-
-    def feed() -> Iterator[str]:
-        # the line that needs the csv module, then as many more as its record spans
-        while True:
-            if pending:
-                yield pending.pop()
-                continue
-            line = next(source, None)
-            if line is None:
-                return
-            yield line
-
-    slow = csv.reader(feed())
+    slow = csv.reader(_feed(source, pending))
     for line in source:
         if line[:1] != '"' and ',"' not in line:
             text = line.rstrip("\r\n")
@@ -39,3 +27,15 @@ def csv_rows(lines: Iterable[str]) -> Iterator[list[str]]:
         else:
             pending.append(line)
             yield next(slow)
+
+
+def _feed(source: Iterator[str], pending: list[str]) -> Iterator[str]:
+    """The line that needs the csv module, then as many more as its record spans."""
+    while True:
+        if pending:
+            yield pending.pop()
+            continue
+        line = next(source, None)
+        if line is None:
+            return
+        yield line

@@ -183,7 +183,8 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
     if plan.encoding:
         raw, rows = _open_csv(plan.path, plan.encoding)
         total = plan.size
-        position = raw.tell
+        # the reader lets go of (and so closes) the file once it has read it all
+        position = lambda: total if raw.closed else raw.tell()  # noqa: E731
     else:
         total, rows = open_xlsx(plan.path)
         position = None
