@@ -133,3 +133,122 @@ async def test_staff_roles(db):
     assert await staff.get_role(db, 7) == "agent"
     assert await staff.remove_agent(db, 7)
     assert await staff.get_role(db, 7) is None
+
+
+# --- the first import into an empty archive loads without indexes -----------------------
+
+
+async def _indexes(db):
+    async with db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' "
+        "AND sql IS NOT NULL ORDER BY name"
+    ) as cur:
+        return [tuple(r) for r in await cur.fetchall()]
+
+
+async def _archive(db, skip=()):
+    """Everything an import writes, keyed by buyer / order id (not by row id)."""
+    async with db.execute(
+        "SELECT c.buyer_id, c.name, c.phone, c.province, c.order_count, c.paid_order_count, "
+        "c.total_spent_fen, c.first_purchase_at, c.last_purchase_at, c.avg_interval_s "
+        "FROM customers c ORDER BY c.buyer_id"
+    ) as cur:
+        customers = [tuple(r) for r in await cur.fetchall() if r[0] not in skip]
+    async with db.execute(
+        "SELECT o.order_id, c.buyer_id, o.status, o.amount_paid_fen, o.items_json, "
+        "o.receiver_name FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "ORDER BY o.order_id"
+    ) as cur:
+        orders = [tuple(r) for r in await cur.fetchall() if r[1] not in skip]
+    async with db.execute(
+        "SELECT g.gram, c.buyer_id FROM search_grams g JOIN customers c ON c.id = g.customer_id "
+        "ORDER BY 1, 2"
+    ) as cur:
+        grams = [tuple(r) for r in await cur.fetchall() if r[1] not in skip]
+    return customers, orders, grams
+
+
+def _shop(n=60):
+    out = []
+    for i in range(n):
+        buyer = f"b{i % 17}"
+        out.append(_order(
+            f"o{i % 45}", buyer, status=("completed", "paid", "refunded", "unpaid")[i % 4],
+            paid=1000 + 37 * i, created_at=1_700_000_000 + 3600 * i,
+            items=(Item(f"商品{i}", 1 + i % 3, 500),),
+            buyer=Buyer(name=f"王{buyer}", phone=f"1381234{i % 17:04d}", province="浙江省"),
+        ))  # fmt: skip
+    return out
+
+
+async def test_first_import_into_an_empty_archive_matches_a_staged_one(tmp_path):
+    """Same file, two ways in: straight into an empty archive, staged into a non-empty one."""
+    shop = _shop()  # 60 rows naming 45 orders: later rows replace earlier ones
+    fresh = await open_db(tmp_path / "fresh.db")
+    staged = await open_db(tmp_path / "staged.db")
+    try:
+        first = await _import(fresh, shop)
+        await _import(staged, [_order("other", "someone-else")])
+        second = await _import(staged, shop)
+        assert (first.orders_new, first.customers_new) == (45, 17)
+        assert (second.orders_new, second.customers_new) == (45, 17)
+        assert await _archive(fresh) == await _archive(staged, skip={"someone-else"})
+        assert await _indexes(fresh) == await _indexes(staged)
+        again = await _import(fresh, shop)
+        assert (again.orders_new, again.orders_unchanged) == (0, 45)
+    finally:
+        await fresh.close()
+        await staged.close()
+
+
+async def test_an_order_named_twice_keeps_its_later_row_and_buyer(db):
+    counts = await _import(db, [_order("o1", "alice", paid=100), _order("o1", "bob", paid=200)])
+    assert (counts.orders_new, counts.customers_new) == (1, 1)
+    assert await get_by_buyer_id(db, "alice") is None  # only named by the replaced row
+    assert (await get_by_buyer_id(db, "bob"))["total_spent_fen"] == 200
+
+
+async def test_failed_first_import_leaves_the_archive_empty_with_its_indexes(db):
+    before = await _indexes(db)
+    with pytest.raises(RuntimeError):
+        async with OrderImport(db) as imp:
+            await imp.add(_shop(10))
+            raise RuntimeError("a bad row")
+    assert await archive_counts(db) == (0, 0)
+    assert await _indexes(db) == before
+    await _import(db, [_order("o1")])
+    with pytest.raises(sqlite3.IntegrityError):  # the unique index is back and enforced
+        await db.execute(
+            "INSERT INTO orders (platform, order_id, customer_id, created_at, status, "
+            "amount_paid_fen, imported_at) SELECT platform, order_id, customer_id, 0, "
+            "'paid', 1, 0 FROM orders"
+        )
+
+
+async def test_buyers_beyond_the_id_cache_are_looked_up(db, monkeypatch):
+    import bot.storage.order_import as order_import
+
+    monkeypatch.setattr(order_import, "ID_CACHE", 5)
+    shop = _shop()
+    async with OrderImport(db) as imp:
+        for i in range(0, len(shop), 7):  # batches that overflow the cache again and again
+            await imp.add(shop[i : i + 7])
+        counts = await imp.commit(source="t.csv", preset="generic", rows_read=len(shop))
+    assert (counts.orders_new, counts.customers_new) == (45, 17)
+    async with db.execute("SELECT count(DISTINCT customer_id) FROM orders") as cur:
+        assert (await cur.fetchone())[0] == 17
+
+
+async def test_upgrade_to_the_unique_order_index_keeps_orders(tmp_path):
+    path = tmp_path / "v6.db"
+    old = await open_db(path, migrations=MIGRATIONS[:6])
+    await _import(old, [_order("o1"), _order("o2", "bob")])
+    await old.close()
+    db = await open_db(path)
+    try:
+        async with db.execute("SELECT order_id FROM orders ORDER BY 1") as cur:
+            assert [r[0] for r in await cur.fetchall()] == ["o1", "o2"]
+        again = await _import(db, [_order("o1"), _order("o3")])
+        assert (again.orders_new, again.orders_unchanged) == (1, 1)
+    finally:
+        await db.close()

@@ -8,11 +8,21 @@ One import is one transaction: either the whole file lands or nothing does.
         counts = await imp.commit(source="x.csv", preset="taobao", rows_read=n)
 
 Leaving the block without ``commit`` rolls everything back.
+
+Two ways in, the same result:
+
+* into an archive that has orders, rows are staged in a temp table and merged: each
+  order is classified new / updated / unchanged against what is stored;
+* into an empty archive (a shop's first import, often years of history), rows go
+  straight into ``orders`` with its indexes dropped, and each index is built once at
+  the end (several times faster than keeping it up to date row by row); a file that
+  names an order twice keeps its later row, as the staged way does.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,10 +78,22 @@ def order_row(o: Order) -> tuple:
     )  # fmt: skip
 
 
+_ORDER_INSERT = (
+    f"INSERT INTO orders ({_ORDER_COLUMNS.replace('buyer_id', 'customer_id')}, imported_at) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+#: customer ids remembered by an import into an empty archive (the rest are looked up)
+ID_CACHE = 500_000
+
+
 class OrderImport:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
         self._open = False
+        self._fresh = False
+        self._indexes: list[str] = []  # SQL of the orders indexes dropped for a fresh load
+        self._ids: dict[tuple[str, str], int] = {}
+        self._now = int(time.time())
 
     async def __aenter__(self) -> OrderImport:
         db = self._db
@@ -80,8 +102,23 @@ class OrderImport:
         await db.execute("PRAGMA foreign_keys = OFF")
         # stage on disk, not in memory: peak memory stays flat whatever the file's size
         await db.execute("PRAGMA temp_store = FILE")
+        await db.execute("PRAGMA temp.cache_size = -131072")
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
+        async with db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM orders) AND NOT EXISTS (SELECT 1 FROM customers)"
+        ) as cur:
+            self._fresh = bool((await cur.fetchone())[0])
+        if self._fresh:
+            async with db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'orders' AND sql IS NOT NULL"
+            ) as cur:
+                indexes = await cur.fetchall()
+            for name, sql in indexes:
+                await db.execute(f"DROP INDEX {name}")
+                self._indexes.append(sql)
+            return self
         await db.execute("DROP TABLE IF EXISTS temp.stage")
         await db.execute(
             "CREATE TEMP TABLE stage ("
@@ -97,12 +134,46 @@ class OrderImport:
         return self
 
     async def add(self, orders: Iterable[Order]) -> None:
-        """Stage a batch; a later row for the same order replaces an earlier one."""
-        await self._db.executemany(_STAGE_INSERT, [order_row(o) for o in orders])
+        """Add a batch; a later row for the same order replaces an earlier one."""
+        await self.add_rows([order_row(o) for o in orders])
 
     async def add_rows(self, rows: Iterable[tuple]) -> None:
-        """Stage rows already made by :func:`order_row` (e.g. in another process)."""
-        await self._db.executemany(_STAGE_INSERT, rows)
+        """Add rows already made by :func:`order_row` (e.g. in another process)."""
+        if not self._fresh:
+            await self._db.executemany(_STAGE_INSERT, rows)
+            return
+        rows = list(rows)
+        ids = await self._customer_ids(rows)
+        now = self._now
+        await self._db.executemany(
+            _ORDER_INSERT, [(r[0], r[1], ids[r[0], r[2]], *r[3:], now) for r in rows]
+        )
+
+    async def _customer_ids(self, rows: list[tuple]) -> dict[tuple[str, str], int]:
+        """(platform, buyer id) -> customer id for a batch, creating the customers not seen."""
+        ids = self._ids
+        missing = {(r[0], r[2]) for r in rows if (r[0], r[2]) not in ids}
+        if not missing:
+            return ids
+        if len(ids) + len(missing) > ID_CACHE:
+            ids.clear()  # bounded memory: forgotten ids are looked up again
+            missing = {(r[0], r[2]) for r in rows}
+        db = self._db
+        now = self._now
+        await db.executemany(
+            "INSERT INTO customers (platform, buyer_id, created_at, updated_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (platform, buyer_id) DO NOTHING",
+            [(p, b, now, now) for p, b in sorted(missing)],
+        )
+        async with db.execute(
+            "SELECT c.platform, c.buyer_id, c.id FROM json_each(?) k JOIN customers c "
+            "ON c.platform = json_extract(k.value, '$[0]') "
+            "AND c.buyer_id = json_extract(k.value, '$[1]')",
+            (json.dumps(sorted(missing), ensure_ascii=False),),
+        ) as cur:
+            for p, b, cid in await cur.fetchall():
+                ids[p, b] = cid
+        return ids
 
     async def commit(
         self,
@@ -114,9 +185,78 @@ class OrderImport:
         by_user: int | None = None,
     ) -> ImportCounts:
         db = self._db
-        now = int(time.time())
+        now = self._now
         # search grams are kept in bulk below, not row by row (see search_grams.py)
         triggers = await search_grams.suspend_triggers(db)
+        if self._fresh:
+            counts = await self._finish_fresh()
+            customers_new = counts["customers"]
+        else:
+            customers_new, counts = await self._merge_staged(now)
+        await search_grams.remember_touched(db)
+        await refresh_profiles(db, "orders" if self._fresh else "temp.stage")
+        await search_grams.refresh_touched(db, triggers)
+        await refresh_customers(db, now=now)
+        # segment fields of the touched customers (see bot/storage/segments.py)
+        await segments.refresh_touched(db, now=now)
+        async with db.execute("SELECT count(*) FROM temp.touched") as cur:
+            touched = (await cur.fetchone())[0]
+        customers_updated = max(0, touched - customers_new)
+
+        result = ImportCounts(
+            orders_new=counts["new"],
+            orders_updated=counts["updated"],
+            orders_unchanged=counts["unchanged"],
+            customers_new=customers_new,
+            customers_updated=customers_updated,
+        )
+        await db.execute(
+            "INSERT INTO imports (source, preset, by_user, rows_read, orders_new, orders_updated, "
+            "orders_unchanged, rows_skipped, customers_new, customers_updated, finished_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (source, preset, by_user, rows_read, result.orders_new, result.orders_updated,
+             result.orders_unchanged, rows_skipped, result.customers_new,
+             result.customers_updated, now),
+        )  # fmt: skip
+        for table in ("stage", "stage_state", "touched"):
+            await db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        await db.execute("COMMIT")
+        self._open = False
+        await _restore_pragmas(db)
+        return result
+
+    async def _finish_fresh(self) -> dict[str, int]:
+        """Build the dropped indexes; every order and customer of an empty archive is new."""
+        db = self._db
+        unique = [sql for sql in self._indexes if sql.upper().startswith("CREATE UNIQUE")]
+        try:
+            for sql in unique:
+                await db.execute(sql)
+        except sqlite3.IntegrityError:
+            # the file names an order more than once: its later row wins, as when staged
+            await db.execute(
+                "DELETE FROM orders WHERE id NOT IN "
+                "(SELECT max(id) FROM orders GROUP BY order_id, platform)"
+            )
+            await db.execute(
+                "DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)"
+            )
+            for sql in unique:
+                await db.execute(sql)
+        for sql in self._indexes:
+            if sql not in unique:
+                await db.execute(sql)
+        await db.execute("DROP TABLE IF EXISTS temp.touched")
+        await db.execute("CREATE TEMP TABLE touched (id INTEGER PRIMARY KEY)")
+        await db.execute("INSERT INTO temp.touched SELECT id FROM customers ORDER BY id")
+        counts = {"updated": 0, "unchanged": 0}
+        counts["new"] = await _count(db, "orders")
+        counts["customers"] = await _count(db, "temp.touched")
+        return counts
+
+    async def _merge_staged(self, now: int) -> tuple[int, dict[str, int]]:
+        """Merge temp.stage into the archive; fill temp.touched. (customers new, counts)"""
+        db = self._db
         customers_before = await _count(db, "customers")
         await db.execute(
             "INSERT INTO customers (platform, buyer_id, created_at, updated_at) "
@@ -168,37 +308,7 @@ class OrderImport:
             "WHERE state != 'unchanged' "
             "UNION SELECT old_cid FROM temp.stage_state WHERE state = 'updated'"
         )
-        await search_grams.remember_touched(db)
-        await refresh_profiles(db)
-        await search_grams.refresh_touched(db, triggers)
-        await refresh_customers(db, now=now)
-        # segment fields of the touched customers (see bot/storage/segments.py)
-        await segments.refresh_touched(db, now=now)
-        async with db.execute("SELECT count(*) FROM temp.touched") as cur:
-            touched = (await cur.fetchone())[0]
-        customers_updated = max(0, touched - customers_new)
-
-        result = ImportCounts(
-            orders_new=counts["new"],
-            orders_updated=counts["updated"],
-            orders_unchanged=counts["unchanged"],
-            customers_new=customers_new,
-            customers_updated=customers_updated,
-        )
-        await db.execute(
-            "INSERT INTO imports (source, preset, by_user, rows_read, orders_new, orders_updated, "
-            "orders_unchanged, rows_skipped, customers_new, customers_updated, finished_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (source, preset, by_user, rows_read, result.orders_new, result.orders_updated,
-             result.orders_unchanged, rows_skipped, result.customers_new,
-             result.customers_updated, now),
-        )  # fmt: skip
-        for table in ("stage", "stage_state", "touched"):
-            await db.execute(f"DROP TABLE temp.{table}")
-        await db.execute("COMMIT")
-        self._open = False
-        await _restore_pragmas(db)
-        return result
+        return customers_new, counts
 
     async def rollback(self) -> None:
         if self._open:
@@ -220,13 +330,14 @@ async def _count(db: aiosqlite.Connection, table: str) -> int:
         return (await cur.fetchone())[0]
 
 
-async def refresh_profiles(db: aiosqlite.Connection) -> None:
+async def refresh_profiles(db: aiosqlite.Connection, source: str) -> None:
     """Name, phone, address ... of the customers in ``temp.touched``, from their orders.
 
     Each field comes from the customer's latest order that gives it. First every customer
     takes what their latest order gives (one index seek each); older orders are searched
     only for fields the latest order left empty, and only when this file gives that field
     at all (a Taobao export has no e-mail: searching for one would read every order).
+    ``source`` holds this import's orders (the stage, or ``orders`` for an empty archive).
     """
     sources = {c: {"name": "receiver_name", "phone": "receiver_phone",
                    "email": "receiver_email"}.get(c, c) for c in _PROFILE}  # fmt: skip
@@ -241,7 +352,7 @@ async def refresh_profiles(db: aiosqlite.Connection) -> None:
         "ORDER BY o2.created_at DESC LIMIT 1)) AS l WHERE customers.id = l.cid"
     )
     for column, src in sources.items():
-        async with db.execute(f"SELECT 1 FROM temp.stage WHERE {src} != '' LIMIT 1") as cur:
+        async with db.execute(f"SELECT 1 FROM {source} WHERE {src} != '' LIMIT 1") as cur:
             if await cur.fetchone() is None:
                 continue
         await db.execute(
