@@ -2,10 +2,12 @@
 
     summary = await import_file(db, Path("orders.csv"), tz=ZoneInfo("Asia/Shanghai"))
 
-The file is read row by row (never whole) and staged in batches into one
+The file is read row by row (never whole) and added in batches into one
 transaction (:class:`bot.storage.order_import.OrderImport`): a bad row fails the whole
-file unless ``skip_bad``. Large CSV files are parsed in a worker process while this
-process writes to SQLite, so the two cores overlap.
+file unless ``skip_bad``. A large CSV file is cut in two at a record boundary
+(:mod:`bot.importers.split`): this process parses the first part and writes it while
+a worker process parses the second into a spool file of pickled batches, which is
+written after the first part, so that a later row of an order still wins.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import multiprocessing as mp
 import os
+import pickle
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -31,19 +36,37 @@ from bot.importers.csvrows import csv_rows
 from bot.importers.mapping import MappingError, load_mapping
 from bot.importers.presets import Preset
 from bot.importers.sniff import codec_for, is_xlsx, sniff_csv
+from bot.importers.split import ByteRange, split_point
 from bot.importers.xlsx import open_xlsx
 from bot.storage.order_import import OrderImport
 
 PRESETS: tuple[str, ...] = _presets.PRESETS
 BATCH = 20_000
-#: files at least this big are parsed in a worker process
+#: CSV files at least this big are parsed by two processes
 WORKER_THRESHOLD = 16 << 20
 EXAMPLES = 5
 csv.field_size_limit(1 << 24)
 
 
 class ImportFailed(Exception):
-    """The file was not imported (nothing of it was written); ``str()`` says why and what to do."""
+    """The file was not imported (nothing of it was written); ``str()`` says why and what to do.
+
+    A message about one row holds ``{row}`` and the row number in ``row``: a worker that
+    parses a later part of the file counts rows from its part's start.
+    """
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.row = row
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        return self.message.replace("{row}", str(self.row))
+
+    def shifted(self, rows: int) -> ImportFailed:
+        return self if self.row is None else ImportFailed(self.message, self.row + rows)
 
 
 @dataclass
@@ -86,14 +109,24 @@ class _Plan:
     encoding: str  # '' for XLSX
     skip_bad: bool
     size: int
+    #: the part of a CSV file to parse: bytes [start, end) (a part after the first
+    #: has no header of its own: the header is read from the file's start)
+    start: int = 0
+    end: int | None = None
 
 
 # --- reading ------------------------------------------------------------------------
 
 
-def _open_csv(path: Path, encoding: str) -> tuple[IO[bytes], Iterator[list[str]]]:
+def _open_csv(
+    path: Path, encoding: str, start: int = 0, end: int | None = None
+) -> tuple[IO[bytes], Iterator[list[str]]]:
     raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller
-    text = io.TextIOWrapper(raw, encoding=codec_for(encoding), newline="")
+    stream: IO[bytes] = raw
+    if start or end is not None:
+        raw.seek(start)
+        stream = io.BufferedReader(ByteRange(raw, end if end is not None else 1 << 62), 1 << 20)
+    text = io.TextIOWrapper(stream, encoding=codec_for(encoding), newline="")
     text._CHUNK_SIZE = 1 << 18  # type: ignore[attr-defined]  # fewer, larger decodes
     return raw, csv_rows(text)
 
@@ -171,7 +204,8 @@ class _Batch:
     total: int
     rows_read: int
     rows_skipped: int
-    examples: list[str]
+    examples: list[tuple[int, str]]  # (row, what)
+    row: int  # the row number of the last record read
 
 
 def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
@@ -181,8 +215,13 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
     source = plan.source
     raw: IO[bytes] | None = None
     if plan.encoding:
-        raw, rows = _open_csv(plan.path, plan.encoding)
-        total = plan.size
+        if plan.start:
+            header = _header(plan.path, source, plan.encoding)
+            raw, rows = _open_csv(plan.path, plan.encoding, plan.start, plan.end)
+            rows = itertools.chain([header], rows)
+        else:
+            raw, rows = _open_csv(plan.path, plan.encoding, 0, plan.end)
+        total = plan.end if plan.end is not None else plan.size
         # the reader lets go of (and so closes) the file once it has read it all
         position = lambda: total if raw.closed else raw.tell()  # noqa: E731
     else:
@@ -190,14 +229,16 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
         position = None
     convert, lines = converter(plan.preset, next(rows, []), tz)
     state = {"read": 0, "skipped": 0, "row": 1}
-    examples: list[str] = []
+    examples: list[tuple[int, str]] = []
 
     def bad(rownum: int, what: str) -> None:
         if not plan.skip_bad:
-            raise ImportFailed(f"{source} row {rownum}, {what}; fix the row or use --skip-bad")
+            raise ImportFailed(
+                f"{source} row {{row}}, {what}; fix the row or use --skip-bad", rownum
+            )
         state["skipped"] += 1
         if len(examples) < EXAMPLES:
-            examples.append(f"row {rownum}, {what}")
+            examples.append((rownum, what))
 
     def converted() -> Iterator[tuple[int, tuple]]:
         rownum = 1
@@ -221,11 +262,12 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
                 yield rownum, out
         except UnicodeDecodeError:
             raise ImportFailed(
-                f"{source}: bytes near row {rownum + 1} are not valid {plan.encoding}; "
-                "export the file again as UTF-8 or GBK"
+                f"{source}: bytes near row {{row}} are not valid {plan.encoding}; "
+                "export the file again as UTF-8 or GBK",
+                rownum + 1,
             ) from None
         except csv.Error as exc:
-            raise ImportFailed(f"{source} row {rownum + 1}: {exc}") from None
+            raise ImportFailed(f"{source} row {{row}}: {exc}", rownum + 1) from None
         state["read"] = read
         state["row"] = rownum
 
@@ -251,11 +293,15 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
             append(row)
             if len(out) >= batch:
                 done = position() if position else state["row"]
-                yield _Batch(out, done, total, state["read"], state["skipped"], list(examples))
+                yield _Batch(
+                    out, done, total, state["read"], state["skipped"], list(examples), state["row"]
+                )
                 out = []
                 append = out.append
         done = total if position else state["row"]
-        yield _Batch(out, done, total, state["read"], state["skipped"], list(examples))
+        yield _Batch(
+            out, done, total, state["read"], state["skipped"], list(examples), state["row"]
+        )
     finally:
         if raw is not None:
             raw.close()
@@ -263,57 +309,97 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
             rows.close()  # type: ignore[attr-defined]
 
 
-# --- the worker process ---------------------------------------------------------------
+# --- the second part of a split file, in a worker process ----------------------------
 
 
-def _work(plan: _Plan, conn: mp.connection.Connection) -> None:  # pragma: no cover - subprocess
+def _work(plan: _Plan, spool: str, conn: mp.connection.Connection) -> None:  # pragma: no cover
+    """Parse ``plan``'s part into ``spool`` (pickled batches); say how it went on ``conn``."""
     try:
-        for b in parse(plan):
-            conn.send(b)
-        conn.send(None)
+        last = None
+        with open(spool, "wb") as f:
+            for b in parse(plan):
+                pickle.dump(b.rows, f, protocol=pickle.HIGHEST_PROTOCOL)
+                last = b
+        assert last is not None
+        conn.send(("done", last.rows_read, last.rows_skipped, last.examples))
     except ImportFailed as exc:
-        conn.send(("failed", str(exc)))
+        conn.send(("failed", exc.message, exc.row))
     except BaseException as exc:
-        conn.send(("crashed", f"{type(exc).__name__}: {exc}"))
+        conn.send(("crashed", f"{type(exc).__name__}: {exc}", None))
     finally:
         conn.close()
 
 
-async def _in_worker(plan: _Plan) -> AsyncIterator[_Batch]:
-    ctx = mp.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_work, args=(plan, theirs), daemon=True)
-    proc.start()
-    theirs.close()
-    try:
-        while True:
-            msg = await asyncio.to_thread(_recv, ours)
-            if msg is None:
-                return
-            if isinstance(msg, tuple):
-                kind, text = msg
-                if kind == "failed":
-                    raise ImportFailed(text)
-                raise RuntimeError(f"the import worker failed: {text}")
-            yield msg
-    finally:
-        ours.close()
-        if proc.is_alive():
-            proc.terminate()
-        await asyncio.to_thread(proc.join, 5)
+class _Worker:
+    """The later part of a split file, parsed by another process while this one writes."""
+
+    def __init__(self, plan: _Plan) -> None:
+        fd, self._spool = tempfile.mkstemp(prefix="kefu-import-", suffix=".rows")
+        os.close(fd)
+        ctx = mp.get_context("spawn")
+        self._conn, theirs = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_work, args=(plan, self._spool, theirs), daemon=True)
+        self._proc.start()
+        theirs.close()
+        self._msg: tuple | None = None
+
+    def check(self) -> None:
+        """Raise at once if the worker has already failed (without waiting for it)."""
+        if self._msg is None and self._conn.poll():
+            self._msg = _recv(self._conn)
+        if self._msg is not None and self._msg[0] != "done":
+            self._raise(0)
+
+    async def result(self, rows_before: int) -> tuple[int, int, list[tuple[int, str]]]:
+        """(rows read, rows skipped, examples) of the part; its rows follow ``rows_before``."""
+        if self._msg is None:
+            self._msg = await asyncio.to_thread(_recv, self._conn)
+        if self._msg[0] != "done":
+            self._raise(rows_before)
+        _, read, skipped, examples = self._msg
+        return read, skipped, [(row + rows_before, what) for row, what in examples]
+
+    def _raise(self, rows_before: int) -> None:
+        assert self._msg is not None
+        kind, message, row = self._msg
+        if kind == "failed":
+            raise ImportFailed(message, row).shifted(rows_before)
+        raise RuntimeError(f"the import worker failed: {message}")
+
+    def batches(self) -> Iterator[list[tuple]]:
+        with open(self._spool, "rb") as f:
+            while True:
+                try:
+                    yield pickle.load(f)
+                except EOFError:
+                    return
+
+    async def close(self) -> None:
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        await asyncio.to_thread(self._proc.join, 5)
+        Path(self._spool).unlink(missing_ok=True)
 
 
-def _recv(conn: mp.connection.Connection) -> object:
+def _recv(conn: mp.connection.Connection) -> tuple:
     try:
         return conn.recv()
     except EOFError:
-        return ("crashed", "the worker process ended early")
+        return ("crashed", "the worker process ended early", None)
 
 
-async def _inline(plan: _Plan, batch: int) -> AsyncIterator[_Batch]:
-    for b in parse(plan, batch):
-        yield b
-        await asyncio.sleep(0)  # let the bot answer others between batches
+def _parts(plan: _Plan, parallel: bool | None) -> tuple[_Plan, _Plan | None]:
+    """The file as (first part, second part or None), cut where two processes pay off."""
+    if parallel is None:
+        parallel = plan.size >= WORKER_THRESHOLD and (os.cpu_count() or 1) > 1
+    # line-item exports are not cut: an order's lines must stay together
+    if not (parallel and plan.encoding and not plan.preset.line_items):
+        return plan, None
+    cut = split_point(plan.path, plan.size)
+    if cut is None:
+        return plan, None
+    return replace(plan, end=cut), replace(plan, start=cut)
 
 
 # --- the import -----------------------------------------------------------------------
@@ -334,59 +420,73 @@ async def import_file(
 ) -> ImportSummary:
     """Import one export file in one transaction and say what changed.
 
-    ``worker``: parse in a separate process (default: for CSV files of 16 MB or more on
-    a machine with more than one core). Raises :class:`ImportFailed`; then nothing of the
-    file is in the database.
+    ``worker``: cut the file in two and parse the second part in another process
+    (default: CSV files of 16 MB or more on a machine with more than one core).
+    Raises :class:`ImportFailed`; then nothing of the file is in the database.
     """
     started = time.perf_counter()
     path = Path(path)
     plan = plan_import(
         path, tz=tz, preset=preset, mapping=mapping, skip_bad=skip_bad, source_name=source_name
     )
-    if worker is None:
-        worker = bool(plan.encoding) and plan.size >= WORKER_THRESHOLD and (os.cpu_count() or 1) > 1
-    batches = _in_worker(plan) if worker else _inline(plan, BATCH if plan.size > 4 << 20 else 5000)
-    last: _Batch | None = None
+    first, second = _parts(plan, worker)
+    batch = BATCH if plan.size > 4 << 20 else 5000
+    size = plan.size
     async with OrderImport(db) as imp:
+        helper = _Worker(second) if second is not None else None
         try:
-            # The worker parses the next batch while this one is staged. Receiving is not
-            # overlapped with staging on purpose: two GIL-bound threads (unpickling and
-            # sqlite3's per-row binding, which drops the GIL at every step) convoy, and
-            # staging then runs several times slower.
-            async for b in batches:
+            last: _Batch | None = None
+            for b in parse(first, batch):
                 await imp.add_rows(b.rows)
                 last = b
                 if progress is not None:
-                    progress(b.done, b.total)
+                    progress(b.done, size if plan.encoding else b.total)
+                if helper is not None:
+                    helper.check()
+                await asyncio.sleep(0)  # let the bot answer others between batches
+            assert last is not None
+            read, skipped, examples = last.rows_read, last.rows_skipped, list(last.examples)
+            if helper is not None and second is not None:
+                more, more_skipped, more_examples = await helper.result(last.row - 1)
+                added = 0
+                for rows in helper.batches():
+                    await imp.add_rows(rows)
+                    added += len(rows)
+                    if progress is not None:
+                        progress(second.start + (size - second.start) * added // max(more, 1), size)
+                read += more
+                skipped += more_skipped
+                examples += more_examples
         finally:
-            await batches.aclose()
-        assert last is not None
-        if last.rows_read == 0:
+            if helper is not None:
+                await helper.close()
+        described = [f"row {row}, {what}" for row, what in examples[:EXAMPLES]]
+        if read == 0:
             raise ImportFailed(f"{plan.source}: no orders in the file, only a header")
-        if last.rows_read == last.rows_skipped:
+        if read == skipped:
             raise ImportFailed(
                 f"{plan.source}: every row is bad, nothing imported; first: "
-                f"{last.examples[0] if last.examples else '?'}"
+                f"{described[0] if described else '?'}"
             )
         counts = await imp.commit(
             source=plan.source,
             preset=plan.preset.name,
-            rows_read=last.rows_read,
-            rows_skipped=last.rows_skipped,
+            rows_read=read,
+            rows_skipped=skipped,
             by_user=by_user,
         )
     return ImportSummary(
         source=plan.source,
         preset=plan.preset.name,
         encoding=plan.encoding or "xlsx",
-        rows_read=last.rows_read,
+        rows_read=read,
         orders_new=counts.orders_new,
         orders_updated=counts.orders_updated,
         orders_unchanged=counts.orders_unchanged,
-        rows_skipped=last.rows_skipped,
+        rows_skipped=skipped,
         customers_new=counts.customers_new,
         customers_updated=counts.customers_updated,
-        skipped_examples=last.examples,
+        skipped_examples=described,
         seconds=time.perf_counter() - started,
     )
 
