@@ -37,9 +37,15 @@ class, ABC or score (NULL); their price level is ``unknown``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import functools
 import json
 import math
+import os
+import sqlite3
+import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -115,6 +121,14 @@ def _offset_changes(tz: ZoneInfo, start: int, end: int) -> list[tuple[int, int]]
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def _offsets(tz: ZoneInfo, year: int) -> tuple[tuple[int, int], ...]:
+    """The UTC-offset changes of ``tz`` from 2000 to the end of ``year`` + 2 (cached)."""
+    start = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp())
+    end = int(dt.datetime(year + 2, 12, 31, tzinfo=dt.UTC).timestamp())
+    return tuple(_offset_changes(tz, start, end))
+
+
 def local_day_sql(column: str, tz: ZoneInfo, params: dict[str, Any], today: dt.date) -> str:
     """SQL for the shop-local day number of a UTC unix-seconds ``column``.
 
@@ -122,9 +136,7 @@ def local_day_sql(column: str, tz: ZoneInfo, params: dict[str, Any], today: dt.d
     passed as parameters); times before 2000 use the offset of 2000. A zone without
     changes in that span (Asia/Shanghai) costs one addition per order.
     """
-    start = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp())
-    end = int(dt.datetime(today.year + 2, 12, 31, tzinfo=dt.UTC).timestamp())
-    changes = _offset_changes(tz, start, end)
+    changes = _offsets(tz, today.year)
     if len(changes) == 1:
         params["tz_o0"] = changes[0][1]
         return f"(({column} + :tz_o0) / 86400)"
@@ -137,23 +149,133 @@ def local_day_sql(column: str, tz: ZoneInfo, params: dict[str, Any], today: dt.d
     return f"(({column} + CASE {' '.join(parts)} ELSE :tz_base END) / 86400)"
 
 
-async def _promo_days(db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date) -> None:
-    """temp.seg_promo_days: every promotion day (day number) from 2000 to next year."""
-    await db.execute("DROP TABLE IF EXISTS temp.seg_promo_days")
-    await db.execute("CREATE TEMP TABLE seg_promo_days (d INTEGER PRIMARY KEY)")
+def _after_sql(x: int, tz: ZoneInfo, params: dict[str, Any], today: dt.date) -> str:
+    """SQL (0/1): the shop-local day of ``o.paid_at`` is after day number ``x``.
+
+    In a zone with one UTC offset this is a comparison of paid_at with the first second
+    of day x + 1 (no per-order arithmetic); otherwise the local day is computed."""
+    changes = _offsets(tz, today.year)
+    if len(changes) == 1 and x >= 0:  # (paid_at + off) / 86400 > x  <=>  paid_at >= bound
+        return str((x + 1) * 86400 - changes[0][1]).join(("(o.paid_at >= ", ")"))
+    return f"({local_day_sql('o.paid_at', tz, params, today)} > {x})"
+
+
+def _promo_bits(cfg: SegmentConfig, today: dt.date) -> bytes:
+    """One byte per day from 2000-01-01 to the end of next year but one: 1 on promotion days."""
     first, last = dt.date(2000, 1, 1), dt.date(today.year + 2, 12, 31)
-    ps = cfg.price_sensitivity
-    days = []
+    return _promo_bits_cached(cfg.price_sensitivity, first, last)
+
+
+@functools.lru_cache(maxsize=4)
+def _promo_bits_cached(ps: Any, first: dt.date, last: dt.date) -> bytes:
+    out = bytearray()
     day = first
     while day <= last:
-        if is_promotion_day(day, ps):
-            days.append((day_number(day),))
+        out.append(1 if is_promotion_day(day, ps) else 0)
         day += dt.timedelta(days=1)
-    await db.executemany("INSERT INTO temp.seg_promo_days VALUES (?)", days)
+    return bytes(out)
 
 
 # ---------------------------------------------------------------------------
 # Step 1: per-customer aggregates
+
+#: Several per-order sums are added up as one integer (fields of these many bits): each
+#: aggregate costs about as much as the arithmetic of a row. Exact while a customer has
+#: fewer than 2**COUNT_BITS counted orders and less than 2**(MONEY_BITS - 1) fen net
+#: (checked after the pass; a sum beyond 64 bits stops it): otherwise it is redone with
+#: one sum per figure.
+COUNT_BITS = 21
+MONEY_BITS = 32
+_AGG_COLUMNS = (
+    "rfm_last_day", "rfm_first_day", "rfm_frequency", "rfm_monetary_fen", "y1_spend",
+    "y2_n", "ya_last_day", "ya_frequency", "ya_monetary_fen", "p_n", "p_deal", "p_off",
+    "p_list", "p_net", "p_promo",
+)  # fmt: skip
+
+
+def _aggregate_sql(
+    cfg: SegmentConfig,
+    tz: ZoneInfo,
+    today: dt.date,
+    p: dict[str, Any],
+    *,
+    where: str,
+    price: bool,
+    clv: bool,
+    pack: bool,
+) -> str:
+    """SELECT of the _AGG_COLUMNS (NULL where not asked for) grouped by customer, in
+    customer order, over the counted orders ``o`` that also satisfy ``where``."""
+    t = day_number(today)
+    w = cfg.window_days or LIFETIME
+    ya = t - 365
+    d = local_day_sql("o.paid_at", tz, p, today)
+    net = "(o.amount_paid_fen - o.refunded_fen)"
+    off = "(o.discount_fen + o.coupon_fen)"
+    in_w = _after_sql(t - w, tz, p, today)  # counted orders are on or before today
+    before_ya = f"(1 - {_after_sql(ya, tz, p, today)})"
+    in_ya_w = f"({before_ya} * {_after_sql(ya - w, tz, p, today)})"
+    in_y1 = in_w if w == 365 else _after_sql(t - 365, tz, p, today)
+    # inner aggregates (name -> SQL) and the outer columns made from them; the day of
+    # the latest time is the latest day (one conversion per customer) where the zone has
+    # one UTC offset, otherwise the days are compared
+    fixed = len(_offsets(tz, today.year)) == 1
+    at = "o.paid_at" if fixed else d
+
+    def day(col: str) -> str:
+        return local_day_sql(col, tz, p, today) if fixed else col
+
+    agg: dict[str, str] = {"last_at": f"max({at})"}
+    out: dict[str, str] = {"rfm_last_day": day("last_at")}
+    counts: list[tuple[str, str]] = [("rfm_frequency", in_w)]  # (column, 0/1 per order)
+    money: list[tuple[str, str]] = [("rfm_monetary_fen", in_w)]  # (column, 0/1 weight of net)
+    if clv:
+        agg["first_at"] = f"min({at})"
+        agg["ya_last_at"] = f"max(CASE WHEN {before_ya} THEN {at} END)"
+        out["rfm_first_day"] = day("first_at")
+        out["ya_last_day"] = day("ya_last_at")
+        # bought in the year before a year ago: the last purchase up to then is in it
+        out["y2_n"] = "ya_last_at IS NOT NULL AND " + out["ya_last_day"] + f" > {ya - 365}"
+        counts.append(("ya_frequency", in_ya_w))
+        money.append(("ya_monetary_fen", in_ya_w))
+        if w != 365:
+            money.append(("y1_spend", in_y1))
+    if price:
+        p["promo_bits"] = _promo_bits(cfg, today)
+        p["promo_base"] = day_number(dt.date(2000, 1, 1)) - 1
+        agg["p_n"] = "count(*)"
+        agg["p_off"] = f"sum({off})"
+        agg["p_list"] = f"sum(o.amount_paid_fen + {off})"
+        agg["p_net"] = f"sum({net})"
+        counts.append(("p_deal", f"({off} > 0)"))
+        money.append(("p_promo", f"(substr(:promo_bits, max({d} - :promo_base, 0), 1) = x'01')"))
+        out.update(p_n="p_n", p_off="p_off", p_list="p_list", p_net="p_net")
+    pack = pack and price  # the checks need p_n and p_net
+    # fields per packed sum: the top field may use all but the sign bit
+    for group, items, bits, per, factor in (
+        ("counts", counts, COUNT_BITS, 3, "1"), ("money", money, MONEY_BITS, 2, net),
+    ):  # fmt: skip
+        chunks = [items[i : i + per] for i in range(0, len(items), per)] if pack else []
+        for k, chunk in enumerate(chunks if pack else [[item] for item in items]):
+            if len(chunk) == 1:
+                name, flag = chunk[0]
+                agg[name] = f"sum({flag} * {factor})" if factor != "1" else f"sum({flag})"
+                out[name] = name
+                continue
+            mask = (1 << bits) - 1
+            terms = " + ".join(f"({flag} << {bits * i})" for i, (_, flag) in enumerate(chunk))
+            agg[f"{group}{k}"] = f"sum(({terms}) * {factor})"
+            for i, (name, _) in enumerate(chunk):
+                out[name] = f"(({group}{k} >> {bits * i}) & {mask})"
+    if clv and w == 365:
+        out["y1_spend"] = out["rfm_monetary_fen"]
+    inner = ", ".join(f"{expr} AS {name}" for name, expr in agg.items())
+    cols = ", ".join(out.get(c, "NULL") for c in _AGG_COLUMNS)
+    return (
+        f"SELECT cid, {cols} FROM (SELECT o.customer_id AS cid, {inner} FROM orders o "
+        f"WHERE {COUNTED_WHERE} AND NOT {_after_sql(t, tz, p, today)}{where} "
+        "GROUP BY o.customer_id)"
+    )
 
 
 async def _aggregate(
@@ -165,59 +287,140 @@ async def _aggregate(
     touched: bool = False,
     price: bool = True,
     clv: bool = False,
+    scratch: Scratch | None = None,
 ) -> None:
     """temp.seg_agg: one row per customer with a counted order paid on or before ``today``.
 
-    One pass over the covering index ``orders_by_customer``. Conditions are summed as
-    0/1 (cheaper than CASE per row), and columns that coincide with the default
-    window of 365 days are computed once.
+    One pass over the covering index ``orders_by_customer``. Window tests are
+    comparisons of paid_at with the first second of a shop-local day where the zone
+    allows, the shop-local day itself is computed per customer (of the last purchase),
+    and several sums are packed into one (see COUNT_BITS). With ``scratch`` (only at
+    the start of a transaction that has written nothing) a full pass runs in two halves
+    at once.
     """
-    w = cfg.window_days or LIFETIME
-    p: dict[str, Any] = {"t": day_number(today), "w": w, "ya": day_number(today) - 365}
-    d = local_day_sql("o.paid_at", tz, p, today)
-    cols = {
-        "rfm_last_day": "max(d)",
-        "rfm_first_day": "min(d)",
-        "rfm_frequency": "sum(d > :t - :w)",
-        "rfm_monetary_fen": "sum((d > :t - :w) * net)",
-    }
-    if clv:
-        cols["y1_spend"] = "sum((d > :t - 365) * net)"
-        cols["y2_n"] = "sum(d <= :ya AND d > :ya - 365)"
-        cols["ya_last_day"] = "max(CASE WHEN d <= :ya THEN d END)"
-        cols["ya_frequency"] = "sum(d <= :ya AND d > :ya - :w)"
-        cols["ya_monetary_fen"] = "sum((d <= :ya AND d > :ya - :w) * net)"
-    if price:
-        cols.update(
-            p_n="count(*)",
-            p_deal="sum(off > 0)",
-            p_off="sum(off)",
-            p_list="sum(paid + off)",
-            p_net="sum(net)",
-            p_promo="sum((d IN (SELECT d FROM temp.seg_promo_days)) * net)",
-        )
-    # the same expression twice is computed once and copied in the outer query
-    first: dict[str, str] = {}
-    outer = []
-    for name, expr in cols.items():
-        expr = expr.replace(":w", "365") if w == 365 else expr
-        if expr in first:
-            outer.append(f"{first[expr]} AS {name}")
-        else:
-            first[expr] = name
-            outer.append(name)
-    inner = ", ".join(f"{expr} AS {name}" for expr, name in first.items())
-    only = " AND o.customer_id IN (SELECT id FROM temp.touched)" if touched else ""
+    where = " AND o.customer_id IN (SELECT id FROM temp.touched)" if touched else ""
     await db.execute("DROP TABLE IF EXISTS temp.seg_agg")
     await db.execute(
-        f"CREATE TEMP TABLE seg_agg AS SELECT cid, {', '.join(outer)} FROM ("
-        f"SELECT customer_id AS cid, {inner} FROM ("
-        f"SELECT o.customer_id, {d} AS d, o.amount_paid_fen - o.refunded_fen AS net, "
-        "o.discount_fen + o.coupon_fen AS off, o.amount_paid_fen AS paid "
-        f"FROM orders o WHERE {COUNTED_WHERE}{only} AND {d} <= :t) GROUP BY customer_id)",
-        p,
+        f"CREATE TEMP TABLE seg_agg (cid INTEGER PRIMARY KEY, {', '.join(_AGG_COLUMNS)})"
     )
-    await db.execute("CREATE UNIQUE INDEX temp.seg_agg_cid ON seg_agg (cid)")
+    split = await _split_point(db) if scratch is not None and not touched else None
+    for pack in (True, False):
+        p: dict[str, Any] = {}
+        sql = _aggregate_sql(cfg, tz, today, p, where=where, price=price, clv=clv, pack=pack)
+        try:
+            if split is None:
+                await db.execute(f"INSERT INTO temp.seg_agg {sql}", p)
+            else:
+                await _aggregate_in_two(db, sql, p, split, scratch)
+        except sqlite3.OperationalError as e:  # a packed sum beyond 64 bits
+            if not pack or "overflow" not in str(e):
+                raise
+            await db.execute("DELETE FROM temp.seg_agg")
+            continue
+        if not pack or not price:
+            return
+        n, net = await _one(db, "SELECT max(p_n), max(p_net) FROM temp.seg_agg")
+        # each field of a sum holds at most p_n or p_net; money times 2**MONEY_BITS per order
+        money_ok = (net or 0) < 1 << min(MONEY_BITS - 1, 63 - MONEY_BITS)
+        if (n or 0) < 1 << COUNT_BITS and money_ok:
+            return
+        await db.execute("DELETE FROM temp.seg_agg")
+
+
+#: A full pass over at least this many orders runs in two halves at once (two cores).
+PARALLEL_MIN_ORDERS = 1_000_000
+_SCRATCH = "seg_scratch"
+
+
+@dataclass
+class Scratch:
+    """A scratch database file for the second half of a parallel pass (see _aggregate)."""
+
+    path: str
+    db_path: str
+    attached: bool = False
+
+
+async def _scratch_for(db: aiosqlite.Connection) -> Scratch | None:
+    """A scratch file when a full pass may run in two halves: the database is a file
+    (a second connection can read it) and large enough to be worth it."""
+    (size,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM orders")
+    if size < PARALLEL_MIN_ORDERS:
+        return None
+    rows = await _rows(db, "PRAGMA database_list", ())
+    main = next((r[2] for r in rows if r[1] == "main"), "")
+    if not main:
+        return None
+    fd, path = tempfile.mkstemp(prefix="kefu-seg-", suffix=".db")
+    os.close(fd)
+    return Scratch(path, main)
+
+
+async def _drop_scratch(db: aiosqlite.Connection, scratch: Scratch | None) -> None:
+    """Detach (after the transaction) and delete the scratch file."""
+    if scratch is None:
+        return
+    try:
+        if scratch.attached:
+            await db.execute(f"DETACH DATABASE {_SCRATCH}")
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch.path + suffix)
+
+
+async def _split_point(db: aiosqlite.Connection) -> int:
+    """The customer id at about half of the orders (in customer order)."""
+    (size,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM orders")
+    row = await _one(
+        db,
+        "SELECT customer_id FROM orders INDEXED BY orders_by_customer ORDER BY customer_id "
+        "LIMIT 1 OFFSET ?",
+        (size // 2,),
+    )
+    return row[0] if row is not None else 0
+
+
+def _aggregate_half(scratch: Scratch, sql: str, params: dict[str, Any]) -> None:
+    """The second half of a pass, on a connection of its own (run in a worker thread): the
+    database file is read as last committed, the rows go into the scratch file."""
+    con = sqlite3.connect(scratch.db_path, isolation_level=None, timeout=60)
+    try:
+        con.execute(MMAP)
+        con.execute("PRAGMA temp_store = MEMORY")
+        con.execute("PRAGMA cache_size = -65536")
+        con.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (scratch.path,))
+        con.execute(f"PRAGMA {_SCRATCH}.journal_mode = OFF")
+        con.execute(f"PRAGMA {_SCRATCH}.synchronous = OFF")
+        con.execute(f"DROP TABLE IF EXISTS {_SCRATCH}.seg_agg")
+        con.execute(
+            f"CREATE TABLE {_SCRATCH}.seg_agg (cid INTEGER PRIMARY KEY, {', '.join(_AGG_COLUMNS)})"
+        )
+        con.execute(f"INSERT INTO {_SCRATCH}.seg_agg {sql}", params)
+    finally:
+        con.close()
+
+
+async def _aggregate_in_two(
+    db: aiosqlite.Connection, sql: str, p: dict[str, Any], split: int, scratch: Scratch
+) -> None:
+    """temp.seg_agg from ``sql`` (a SELECT ... GROUP BY customer over ``orders o``): the
+    customers below ``split`` on this connection, the others at the same time on a second
+    one (SQLite releases the GIL while it steps; WAL lets both read). Only before this
+    transaction has written anything: the second connection sees the last commit."""
+    low = sql.replace(
+        " GROUP BY o.customer_id", " AND o.customer_id < :split GROUP BY o.customer_id"
+    )
+    high = low.replace("o.customer_id < :split", "o.customer_id >= :split")
+    p = {**p, "split": split}
+    await asyncio.gather(
+        db.execute(f"INSERT INTO temp.seg_agg {low}", p),
+        asyncio.to_thread(_aggregate_half, scratch, high, p),
+    )
+    if not scratch.attached:
+        await db.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (scratch.path,))
+        scratch.attached = True
+    await db.execute(f"INSERT INTO temp.seg_agg SELECT * FROM {_SCRATCH}.seg_agg")
 
 
 def _price_level_sql(cfg: SegmentConfig, p: dict[str, Any]) -> str:
@@ -842,9 +1045,11 @@ async def refresh_all(
     await db.execute(MMAP)
     if not in_transaction:
         await db.execute("BEGIN IMMEDIATE")
+    scratch = None
     try:
-        await _promo_days(db, cfg, today)
-        await _aggregate(db, cfg, tz, today, clv=True)
+        # a second connection sees only committed data: not inside the caller's transaction
+        scratch = None if in_transaction else await _scratch_for(db)
+        await _aggregate(db, cfg, tz, today, clv=True, scratch=scratch)
         await _apply_per_customer(db, cfg, today, touched=False)
         th, n, total = await _shopwide(
             db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
@@ -863,6 +1068,8 @@ async def refresh_all(
         if not in_transaction:
             await db.execute("ROLLBACK")
         raise
+    finally:
+        await _drop_scratch(db, scratch)
     state = await load_state(db)
     assert state is not None
     return state
@@ -914,7 +1121,6 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     if today != state.as_of:
         return False
     cfg = state.config
-    await _promo_days(db, cfg, today)
     await _aggregate(db, cfg, tz, today, touched=True)
     await _apply_per_customer(db, cfg, today, touched=True)
     fast = await _shopwide_touched(db, cfg, today, state.thresholds)
