@@ -44,9 +44,11 @@ import functools
 import json
 import math
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -179,13 +181,12 @@ def _promo_bits_cached(ps: Any, first: dt.date, last: dt.date) -> bytes:
 # ---------------------------------------------------------------------------
 # Step 1: per-customer aggregates
 
-#: Several per-order sums are added up as one integer (fields of these many bits): each
+#: The per-order counts are added up as one integer (fields of this many bits): each
 #: aggregate costs about as much as the arithmetic of a row. Exact while a customer has
-#: fewer than 2**COUNT_BITS counted orders and less than 2**(MONEY_BITS - 1) fen net
-#: (checked after the pass; a sum beyond 64 bits stops it): otherwise it is redone with
-#: one sum per figure.
+#: fewer than 2**COUNT_BITS counted orders (checked after the pass, which is redone with
+#: one sum per count otherwise). Sums of money are not packed: one customer can spend
+#: more than 2**31 fen.
 COUNT_BITS = 21
-MONEY_BITS = 32
 _AGG_COLUMNS = (
     "rfm_last_day", "rfm_first_day", "rfm_frequency", "rfm_monetary_fen", "y1_spend",
     "y2_n", "ya_last_day", "ya_frequency", "ya_monetary_fen", "p_n", "p_deal", "p_off",
@@ -253,7 +254,7 @@ def _aggregate_sql(
     pack = pack and price  # the checks need p_n and p_net
     # fields per packed sum: the top field may use all but the sign bit
     for group, items, bits, per, factor in (
-        ("counts", counts, COUNT_BITS, 3, "1"), ("money", money, MONEY_BITS, 2, net),
+        ("counts", counts, COUNT_BITS, 3, "1"), ("money", money, 0, 1, net),
     ):  # fmt: skip
         chunks = [items[i : i + per] for i in range(0, len(items), per)] if pack else []
         for k, chunk in enumerate(chunks if pack else [[item] for item in items]):
@@ -307,22 +308,14 @@ async def _aggregate(
     for pack in (True, False):
         p: dict[str, Any] = {}
         sql = _aggregate_sql(cfg, tz, today, p, where=where, price=price, clv=clv, pack=pack)
-        try:
-            if split is None:
-                await db.execute(f"INSERT INTO temp.seg_agg {sql}", p)
-            else:
-                await _aggregate_in_two(db, sql, p, split, scratch)
-        except sqlite3.OperationalError as e:  # a packed sum beyond 64 bits
-            if not pack or "overflow" not in str(e):
-                raise
-            await db.execute("DELETE FROM temp.seg_agg")
-            continue
+        if split is None:
+            await db.execute(f"INSERT INTO temp.seg_agg {sql}", p)
+        else:
+            await _aggregate_in_two(db, sql, p, split, scratch)
         if not pack or not price:
             return
-        n, net = await _one(db, "SELECT max(p_n), max(p_net) FROM temp.seg_agg")
-        # each field of a sum holds at most p_n or p_net; money times 2**MONEY_BITS per order
-        money_ok = (net or 0) < 1 << min(MONEY_BITS - 1, 63 - MONEY_BITS)
-        if (n or 0) < 1 << COUNT_BITS and money_ok:
+        (n,) = await _one(db, "SELECT max(p_n) FROM temp.seg_agg")
+        if (n or 0) < 1 << COUNT_BITS:  # each packed count is at most p_n
             return
         await db.execute("DELETE FROM temp.seg_agg")
 
@@ -334,15 +327,19 @@ _SCRATCH = "seg_scratch"
 
 @dataclass
 class Scratch:
-    """A scratch database file for the second half of a parallel pass (see _aggregate)."""
+    """Scratch files for the second half of a parallel pass (see _aggregate), one per pass."""
 
-    path: str
+    dir: str
     db_path: str
-    attached: bool = False
+    passes: int = 0
+
+    def next_path(self) -> str:
+        self.passes += 1
+        return os.path.join(self.dir, f"pass{self.passes}.db")
 
 
 async def _scratch_for(db: aiosqlite.Connection) -> Scratch | None:
-    """A scratch file when a full pass may run in two halves: the database is a file
+    """A scratch directory when a full pass may run in two halves: the database is a file
     (a second connection can read it) and large enough to be worth it."""
     (size,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM orders")
     if size < PARALLEL_MIN_ORDERS:
@@ -351,22 +348,19 @@ async def _scratch_for(db: aiosqlite.Connection) -> Scratch | None:
     main = next((r[2] for r in rows if r[1] == "main"), "")
     if not main:
         return None
-    fd, path = tempfile.mkstemp(prefix="kefu-seg-", suffix=".db")
-    os.close(fd)
-    return Scratch(path, main)
+    return Scratch(tempfile.mkdtemp(prefix="kefu-seg-"), main)
 
 
 async def _drop_scratch(db: aiosqlite.Connection, scratch: Scratch | None) -> None:
-    """Detach (after the transaction) and delete the scratch file."""
+    """Detach the scratch files (only possible after the transaction) and delete them."""
     if scratch is None:
         return
     try:
-        if scratch.attached:
-            await db.execute(f"DETACH DATABASE {_SCRATCH}")
+        for n in range(1, scratch.passes + 1):
+            with contextlib.suppress(sqlite3.OperationalError):  # not attached
+                await db.execute(f"DETACH DATABASE {_SCRATCH}{n}")
     finally:
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(scratch.path + suffix)
+        shutil.rmtree(scratch.dir, ignore_errors=True)
 
 
 async def _split_point(db: aiosqlite.Connection) -> int:
@@ -381,22 +375,23 @@ async def _split_point(db: aiosqlite.Connection) -> int:
     return row[0] if row is not None else 0
 
 
-def _aggregate_half(scratch: Scratch, sql: str, params: dict[str, Any]) -> None:
+def _aggregate_half(scratch: Scratch, path: str, sql: str, params: dict[str, Any]) -> None:
     """The second half of a pass, on a connection of its own (run in a worker thread): the
-    database file is read as last committed, the rows go into the scratch file."""
-    con = sqlite3.connect(scratch.db_path, isolation_level=None, timeout=60)
+    scratch file is its main database (the only one it writes, so it never waits for the
+    refresh's write lock) and the shop's database is attached read-only, as last committed."""
+    con = sqlite3.connect(path, isolation_level=None, uri=True)
     try:
-        con.execute(MMAP)
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA temp_store = MEMORY")
         con.execute("PRAGMA cache_size = -65536")
-        con.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (scratch.path,))
-        con.execute(f"PRAGMA {_SCRATCH}.journal_mode = OFF")
-        con.execute(f"PRAGMA {_SCRATCH}.synchronous = OFF")
-        con.execute(f"DROP TABLE IF EXISTS {_SCRATCH}.seg_agg")
+        shop = "file:" + urllib.parse.quote(scratch.db_path) + "?mode=ro"
+        con.execute("ATTACH DATABASE ? AS shop", (shop,))
+        con.execute(MMAP.replace("PRAGMA ", "PRAGMA shop."))
+        con.execute(f"CREATE TABLE seg_agg (cid INTEGER PRIMARY KEY, {', '.join(_AGG_COLUMNS)})")
         con.execute(
-            f"CREATE TABLE {_SCRATCH}.seg_agg (cid INTEGER PRIMARY KEY, {', '.join(_AGG_COLUMNS)})"
+            f"INSERT INTO seg_agg {sql.replace(' FROM orders o ', ' FROM shop.orders o ')}", params
         )
-        con.execute(f"INSERT INTO {_SCRATCH}.seg_agg {sql}", params)
     finally:
         con.close()
 
@@ -413,14 +408,14 @@ async def _aggregate_in_two(
     )
     high = low.replace("o.customer_id < :split", "o.customer_id >= :split")
     p = {**p, "split": split}
+    path = scratch.next_path()
     await asyncio.gather(
         db.execute(f"INSERT INTO temp.seg_agg {low}", p),
-        asyncio.to_thread(_aggregate_half, scratch, high, p),
+        asyncio.to_thread(_aggregate_half, scratch, path, high, p),
     )
-    if not scratch.attached:
-        await db.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (scratch.path,))
-        scratch.attached = True
-    await db.execute(f"INSERT INTO temp.seg_agg SELECT * FROM {_SCRATCH}.seg_agg")
+    name = f"{_SCRATCH}{scratch.passes}"
+    await db.execute(f"ATTACH DATABASE ? AS {name}", (path,))
+    await db.execute(f"INSERT INTO temp.seg_agg SELECT * FROM {name}.seg_agg")
 
 
 def _price_level_sql(cfg: SegmentConfig, p: dict[str, Any]) -> str:
