@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "kefu-bench")
     ap.add_argument("--worker", choices=("auto", "yes", "no"), default="auto",
-                    help="parse in a worker process (auto: files of 16 MB or more)")  # fmt: skip
+                    help="cut the file in two, parse the second part in a worker process "
+                         "(auto: files of 16 MB or more on 2+ cores)")  # fmt: skip
     ap.add_argument("--child-import", nargs=2, metavar=("CSV", "DB"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_import:

@@ -140,7 +140,7 @@ async def test_staff_roles(db):
 
 async def _indexes(db):
     async with db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' "
+        "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
         "AND sql IS NOT NULL ORDER BY name"
     ) as cur:
         return [tuple(r) for r in await cur.fetchall()]

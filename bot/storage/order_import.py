@@ -91,8 +91,12 @@ class OrderImport:
         self._db = db
         self._open = False
         self._fresh = False
-        self._indexes: list[str] = []  # SQL of the orders indexes dropped for a fresh load
+        # a fresh load: SQL of the indexes and triggers it dropped, to be made again
+        self._indexes: dict[str, list[str]] = {}
+        self._triggers: list[str] = []
         self._ids: dict[tuple[str, str], int] = {}
+        self._all_cached = True  # the cache holds every customer this import made so far
+        self._next_id = 1
         self._now = int(time.time())
 
     async def __aenter__(self) -> OrderImport:
@@ -110,14 +114,10 @@ class OrderImport:
         ) as cur:
             self._fresh = bool((await cur.fetchone())[0])
         if self._fresh:
-            async with db.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                "AND tbl_name = 'orders' AND sql IS NOT NULL"
-            ) as cur:
-                indexes = await cur.fetchall()
-            for name, sql in indexes:
-                await db.execute(f"DROP INDEX {name}")
-                self._indexes.append(sql)
+            for table in ("orders", "customers"):
+                self._indexes[table] = await _drop_indexes(db, table)
+            # the per-row search-gram triggers cost more than the insert itself
+            self._triggers = await search_grams.suspend_triggers(db)
             return self
         await db.execute("DROP TABLE IF EXISTS temp.stage")
         await db.execute(
@@ -152,27 +152,44 @@ class OrderImport:
     async def _customer_ids(self, rows: list[tuple]) -> dict[tuple[str, str], int]:
         """(platform, buyer id) -> customer id for a batch, creating the customers not seen."""
         ids = self._ids
-        missing = {(r[0], r[2]) for r in rows if (r[0], r[2]) not in ids}
+        missing = {(r[0], r[2]) for r in rows} - ids.keys()
         if not missing:
             return ids
         if len(ids) + len(missing) > ID_CACHE:
-            ids.clear()  # bounded memory: forgotten ids are looked up again
+            ids.clear()  # bounded memory: from now on, buyers not in the cache are looked up
+            self._all_cached = False
             missing = {(r[0], r[2]) for r in rows}
         db = self._db
         now = self._now
+        new = sorted(missing)
+        if self._all_cached:
+            # every customer this import made is in the cache: the missing ones are new
+            first = self._next_id
+            await db.executemany(
+                "INSERT INTO customers (id, platform, buyer_id, created_at, updated_at) "
+                "VALUES (?,?,?,?,?)",
+                [(first + i, p, b, now, now) for i, (p, b) in enumerate(new)],
+            )
+            for i, key in enumerate(new):
+                ids[key] = first + i
+            self._next_id = first + len(new)
+            return ids
         await db.executemany(
             "INSERT INTO customers (platform, buyer_id, created_at, updated_at) VALUES (?,?,?,?) "
             "ON CONFLICT (platform, buyer_id) DO NOTHING",
-            [(p, b, now, now) for p, b in sorted(missing)],
+            [(p, b, now, now) for p, b in new],
         )
-        async with db.execute(
-            "SELECT c.platform, c.buyer_id, c.id FROM json_each(?) k JOIN customers c "
-            "ON c.platform = json_extract(k.value, '$[0]') "
-            "AND c.buyer_id = json_extract(k.value, '$[1]')",
-            (json.dumps(sorted(missing), ensure_ascii=False),),
-        ) as cur:
-            for p, b, cid in await cur.fetchall():
-                ids[p, b] = cid
+        for i in range(0, len(new), 500):
+            chunk = new[i : i + 500]
+            for platform in {p for p, _ in chunk}:
+                buyers = [b for p, b in chunk if p == platform]
+                async with db.execute(
+                    "SELECT buyer_id, id FROM customers WHERE platform = ? "
+                    f"AND buyer_id IN ({','.join('?' * len(buyers))})",
+                    (platform, *buyers),
+                ) as cur:
+                    for buyer, cid in await cur.fetchall():
+                        ids[platform, buyer] = cid
         return ids
 
     async def commit(
@@ -187,7 +204,7 @@ class OrderImport:
         db = self._db
         now = self._now
         # search grams are kept in bulk below, not row by row (see search_grams.py)
-        triggers = await search_grams.suspend_triggers(db)
+        triggers = self._triggers or await search_grams.suspend_triggers(db)
         if self._fresh:
             counts = await self._finish_fresh()
             customers_new = counts["customers"]
@@ -210,6 +227,8 @@ class OrderImport:
             customers_new=customers_new,
             customers_updated=customers_updated,
         )
+        for sql in self._indexes.get("customers", ()):
+            await db.execute(sql)
         await db.execute(
             "INSERT INTO imports (source, preset, by_user, rows_read, orders_new, orders_updated, "
             "orders_unchanged, rows_skipped, customers_new, customers_updated, finished_at) "
@@ -228,7 +247,8 @@ class OrderImport:
     async def _finish_fresh(self) -> dict[str, int]:
         """Build the dropped indexes; every order and customer of an empty archive is new."""
         db = self._db
-        unique = [sql for sql in self._indexes if sql.upper().startswith("CREATE UNIQUE")]
+        indexes = self._indexes["orders"]
+        unique = [sql for sql in indexes if sql.upper().startswith("CREATE UNIQUE")]
         try:
             for sql in unique:
                 await db.execute(sql)
@@ -243,7 +263,7 @@ class OrderImport:
             )
             for sql in unique:
                 await db.execute(sql)
-        for sql in self._indexes:
+        for sql in indexes:
             if sql not in unique:
                 await db.execute(sql)
         await db.execute("DROP TABLE IF EXISTS temp.touched")
@@ -318,6 +338,19 @@ class OrderImport:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.rollback()
+
+
+async def _drop_indexes(db: aiosqlite.Connection, table: str) -> list[str]:
+    """Drop ``table``'s indexes (not those of its constraints); return their SQL."""
+    async with db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table,),
+    ) as cur:
+        indexes = await cur.fetchall()
+    for name, _ in indexes:
+        await db.execute(f"DROP INDEX {name}")
+    return [sql for _, sql in indexes]
 
 
 async def _restore_pragmas(db: aiosqlite.Connection) -> None:
