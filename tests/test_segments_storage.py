@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -407,6 +408,72 @@ async def import_then_compare(path, seed, raw, changes) -> None:
         await segments.refresh_all(db, raw, SH, today)
         assert await stored(db) == incremental
         assert (await segments.load_state(db)).pareto == state.pareto
+    finally:
+        await db.close()
+
+
+# ---------------------------------------------------------------------------
+# A refresh on a later day (the daily job) == full recompute
+
+DAY_CONFIGS = [
+    {},
+    {"value_classes": {"average": "median"}, "window_days": 90},
+    CONFIGS[4],
+    {"value_classes": {"average": "fixed", "recency_days": 20, "frequency_orders": 2,
+                       "monetary_yuan": 300}},
+    {"mode": "score"},
+]  # fmt: skip
+SEGMENT_COLUMNS = (
+    "rfm_last_day", "rfm_frequency", "rfm_monetary_fen", "rfm_r", "rfm_f", "rfm_m", "rfm_cell",
+    "rfm_score", "value_class", "abc_class", *segments._PRICE,
+)  # fmt: skip
+
+
+async def all_fields(db) -> dict[int, tuple]:
+    cols = ", ".join(SEGMENT_COLUMNS)
+    rows = await db.execute_fetchall(f"SELECT id, {cols} FROM customers")
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    raw=st.sampled_from(DAY_CONFIGS),
+    steps=st.lists(st.integers(-2, 40), min_size=1, max_size=3),
+    imports=st.booleans(),
+)
+async def test_refresh_on_a_later_day_equals_a_full_recompute(
+    tmp_path_factory, seed, raw, steps, imports
+):
+    """The daily refresh re-derives cells, classes and ABC only where they can change
+    (recency crossed a tier cut or the moving average, spend left the window, an import
+    on a day without a refresh changed customers): every field is what the pure functions
+    and a refresh from scratch give."""
+    rng = random.Random(seed)
+    db = await open_db(tmp_path_factory.mktemp("day") / "d.db")
+    full = mock.Mock(wraps=segments._shopwide)
+    try:
+        await load(db, random_orders(rng, 40, 250, TODAY))
+        day = TODAY - dt.timedelta(days=50)
+        await segments.refresh_all(db, raw, SH, day)
+        with mock.patch.object(segments, "_shopwide", full):
+            for k, step in enumerate(steps):
+                if imports:  # not today: the import leaves the segments to the next refresh
+                    await load(db, random_orders(rng, 50, 8, TODAY, prefix=f"i{k}-"))
+                day += dt.timedelta(days=step)
+                state = await segments.refresh_all(db, raw, SH, day)
+                got = await assert_matches_reference(db, raw, day)
+                spend = {b: r["rfm_monetary_fen"] for b, r in got.items() if r["rfm_cell"]}
+                assert state.pareto == pareto_summary(spend, from_dict(raw).abc.pareto_top_share)
+        assert full.called == (raw.get("mode") == "score")
+        daily = await all_fields(db)
+        await db.execute("DELETE FROM segment_state")
+        await db.execute(f"UPDATE customers SET {' = NULL, '.join(SEGMENT_COLUMNS)} = NULL")
+        await db.commit()
+        await segments.refresh_all(db, raw, SH, day)
+        assert await all_fields(db) == daily
     finally:
         await db.close()
 

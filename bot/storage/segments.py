@@ -799,25 +799,48 @@ def _at_or_above(key: Key | None, name: str, p: dict[str, Any]) -> str:
     )
 
 
-def _flips(old: Fraction, new: Fraction, high_at_most: bool) -> tuple[int, int] | None:
-    """Integer values whose high/low side differs between thresholds ``old`` and ``new``
-    (inclusive range), or None. High is value <= threshold (R) or value >= it (F, M)."""
-    if high_at_most:  # high iff v <= floor(threshold)
-        lo, hi = sorted((math.floor(old), math.floor(new)))
-        return (lo + 1, hi) if lo != hi else None
+def _flips(old: Fraction, new: Fraction) -> tuple[int, int] | None:
+    """Integer values (F or M) whose high/low side differs between thresholds ``old`` and
+    ``new`` (inclusive range), or None. High is value >= threshold."""
     lo, hi = sorted((math.ceil(old), math.ceil(new)))  # high iff v >= ceil(threshold)
     return (lo, hi - 1) if lo != hi else None
 
 
+def _day_flips(old_t: int, old: Fraction, t: int, new: Fraction) -> tuple[int, int] | None:
+    """Days of last purchase (inclusive range) whose recency is high on one side and low on
+    the other: as of day ``old_t`` against threshold ``old``, as of ``t`` against ``new``.
+    High is recency <= floor(threshold), i.e. last day >= day - floor(threshold)."""
+    lo, hi = sorted((old_t - math.floor(old), t - math.floor(new)))
+    return (lo, hi - 1) if lo != hi else None
+
+
+def _level_flips(cfg: SegmentConfig, old_t: int, t: int) -> list[tuple[int, int]]:
+    """Days of last purchase (inclusive ranges) whose R level differs as of ``old_t`` and
+    ``t`` (tier mode): the level counts the cuts c with c < day - last day."""
+    if old_t == t:
+        return []
+    lo, hi = sorted((old_t, t))
+    return [(lo - c, hi - c - 1) for c in cfg.tiers.recency_days]
+
+
 async def _shopwide_touched(
-    db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date, old_th: ValueThresholds | None
+    db: aiosqlite.Connection,
+    cfg: SegmentConfig,
+    today: dt.date,
+    old_th: ValueThresholds | None,
+    old_day: dt.date | None = None,
 ) -> tuple[ValueThresholds | None, int, int] | None:
-    """temp.seg_sw like :func:`_shopwide` (changed rows only) after step 1 for temp.touched,
-    reading only the customers whose derived fields can change; None when it cannot
-    (score mode, or thresholds appearing or vanishing): then run :func:`_shopwide`."""
+    """temp.seg_sw like :func:`_shopwide` (changed rows only) after step 1 (temp.seg_pc
+    holds the customers whose own fields changed), reading only the customers whose derived
+    fields can change: those changed, those whose R, F or M lies between the old and new
+    class threshold, those whose recency crossed a tier cut because the calendar moved from
+    ``old_day`` (the as-of day of the stored fields; default ``today``) to ``today``, and
+    those between the old and new ABC cuts. None when it cannot (score mode, or thresholds
+    appearing or vanishing): then run :func:`_shopwide`."""
     if cfg.mode == "score":
         return None
     t = day_number(today)
+    old_t = t if old_day is None else day_number(old_day)
     sums = await _sums(db, CUSTOMERS_SOURCE, today)
     th = await thresholds(db, CUSTOMERS_SOURCE, cfg, today, sums)
     if (th is None) != (old_th is None):
@@ -826,25 +849,27 @@ async def _shopwide_touched(
     await db.execute("DROP TABLE IF EXISTS temp.seg_cand")
     await db.execute("CREATE TEMP TABLE seg_cand (id INTEGER PRIMARY KEY)")
     await db.execute("INSERT INTO temp.seg_cand SELECT id FROM temp.seg_pc")
-    if th is not None and old_th is not None and th != old_th:
-        ranges = (
-            (_flips(old_th.recency_days, th.recency_days, True), ":t - rfm_last_day"),
-            (_flips(old_th.frequency, th.frequency, False), "rfm_frequency"),
-            (_flips(old_th.monetary_fen, th.monetary_fen, False), "rfm_monetary_fen"),
+    ranges: list[tuple[str, tuple[int, int] | None]] = [
+        ("rfm_last_day", rng) for rng in _level_flips(cfg, old_t, t)
+    ]
+    if th is not None and old_th is not None:
+        ranges += [
+            ("rfm_last_day", _day_flips(old_t, old_th.recency_days, t, th.recency_days)),
+            ("rfm_frequency", _flips(old_th.frequency, th.frequency)),
+            ("rfm_monetary_fen", _flips(old_th.monetary_fen, th.monetary_fen)),
+        ]
+    tests, params = [], []
+    for col, rng in ranges:
+        if rng is not None:
+            tests.append(f"{col} BETWEEN ? AND ?")
+            params += rng
+    if tests:  # one pass over the covering index
+        await db.execute(
+            "INSERT OR IGNORE INTO temp.seg_cand SELECT id FROM customers "
+            "INDEXED BY customers_seg_rank WHERE rfm_last_day IS NOT NULL "
+            f"AND ({' OR '.join(tests)})",
+            params,
         )
-        for rng, expr in ranges:
-            if rng is None:
-                continue
-            if expr == ":t - rfm_last_day":  # as a range of the stored column
-                col, lo, hi = "rfm_last_day", t - rng[1], t - rng[0]
-            else:
-                col, lo, hi = expr, rng[0], rng[1]
-            await db.execute(
-                "INSERT OR IGNORE INTO temp.seg_cand SELECT id FROM customers "
-                f"INDEXED BY customers_seg_rank WHERE rfm_last_day IS NOT NULL "
-                f"AND {col} BETWEEN ? AND ?",
-                (lo, hi),
-            )
     visited: list[int] = []
     a, b = cfg.abc.a_share, cfg.abc.b_share
     cut_a = await _new_cut(
@@ -1044,11 +1069,20 @@ async def refresh_all(
     try:
         # a second connection sees only committed data: not inside the caller's transaction
         scratch = None if in_transaction else await _scratch_for(db)
+        # the stored derived fields are what the last refresh derived: with the same rules
+        # only the customers whose fields can change are re-derived (as after an import)
+        old = await load_state(db)
+        row = await _one(db, "SELECT config FROM segment_state")
+        if row is None or row[0] != config_key(raw, tz.key):
+            old = None
         await _aggregate(db, cfg, tz, today, clv=True, scratch=scratch)
         await _apply_per_customer(db, cfg, today, touched=False)
-        th, n, total = await _shopwide(
-            db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
-        )
+        fast = None
+        if old is not None:
+            fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
+        if fast is None:
+            fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
+        th, n, total = fast
         await _apply_shopwide(db, today)
         pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
         clv, history = await _clv_figures(db, cfg, today)
