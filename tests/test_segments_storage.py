@@ -429,6 +429,12 @@ SEGMENT_COLUMNS = (
 )  # fmt: skip
 
 
+async def index_sql(db) -> list[tuple[str, str]]:
+    return await db.execute_fetchall(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    )
+
+
 async def all_fields(db) -> dict[int, tuple]:
     cols = ", ".join(SEGMENT_COLUMNS)
     rows = await db.execute_fetchall(f"SELECT id, {cols} FROM customers")
@@ -454,11 +460,17 @@ async def test_refresh_on_a_later_day_equals_a_full_recompute(
     rng = random.Random(seed)
     db = await open_db(tmp_path_factory.mktemp("day") / "d.db")
     full = mock.Mock(wraps=segments._shopwide)
+    indexes = await index_sql(db)
     try:
         await load(db, random_orders(rng, 40, 250, TODAY))
         day = TODAY - dt.timedelta(days=50)
-        await segments.refresh_all(db, raw, SH, day)
-        with mock.patch.object(segments, "_shopwide", full):
+        await segments.refresh_all(db, raw, SH, day)  # all rows: indexes dropped and rebuilt
+        assert await index_sql(db) == indexes
+        # in this small shop a day changes many of the rows: keep the indexes
+        with (
+            mock.patch.object(segments, "_shopwide", full),
+            mock.patch.object(segments, "DROP_INDEXES_SHARE", 1.0),
+        ):
             for k, step in enumerate(steps):
                 if imports:  # not today: the import leaves the segments to the next refresh
                     await load(db, random_orders(rng, 50, 8, TODAY, prefix=f"i{k}-"))

@@ -443,9 +443,18 @@ def _price_level_sql(cfg: SegmentConfig, p: dict[str, Any]) -> str:
 
 
 async def _apply_per_customer(
-    db: aiosqlite.Connection, cfg: SegmentConfig, as_of: dt.date, *, touched: bool
-) -> None:
-    """Write step 1 into customers (all, or those in temp.touched); changed rows only."""
+    db: aiosqlite.Connection,
+    cfg: SegmentConfig,
+    as_of: dt.date,
+    *,
+    touched: bool,
+    many: float | None = None,
+) -> list[str]:
+    """Write step 1 into customers (all, or those in temp.touched); changed rows only.
+
+    With ``many``, when more than that share of the customers changed, the segment
+    indexes are dropped before the write (see :func:`_drop_segment_indexes`); returns the
+    SQL to create them again (empty when none were dropped)."""
     p: dict[str, Any] = {"as_of": as_of.isoformat()}
     level = _price_level_sql(cfg, p)
     own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE)
@@ -464,6 +473,12 @@ async def _apply_per_customer(
         + f" FROM customers c LEFT JOIN temp.seg_agg a ON a.cid = c.id{only}) WHERE {changed}",
         p,
     )
+    dropped: list[str] = []
+    if many is not None:
+        (changed_n,) = await _one(db, "SELECT count(*) FROM temp.seg_pc")
+        (customers,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM customers")
+        if changed_n > customers * many:
+            dropped = await _drop_segment_indexes(db)
     sets = ", ".join(f"{c} = s.{c}" for c in own)
     # derived fields are recomputed by the shop-wide step; here they go when RFM goes
     clear = ", ".join(
@@ -474,6 +489,31 @@ async def _apply_per_customer(
         "FROM temp.seg_pc s WHERE customers.id = s.id",
         p,
     )
+    return dropped
+
+
+#: The indexes on customers' segment fields. Writing most customers' rows (the first
+#: refresh of a shop, a change of rules) costs less with them dropped and built again.
+SEGMENT_INDEXES = (
+    "customers_seg_rank", "customers_by_class", "customers_by_cell", "customers_by_abc",
+    "customers_by_price_level",
+)  # fmt: skip
+#: ... when more than this share of the customers' own fields changed
+DROP_INDEXES_SHARE = 0.2
+
+
+async def _drop_segment_indexes(db: aiosqlite.Connection) -> list[str]:
+    """Drop the SEGMENT_INDEXES that exist; their CREATE statements (from sqlite_master)."""
+    marks = ", ".join("?" * len(SEGMENT_INDEXES))
+    rows = await _rows(
+        db,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' "
+        f"AND sql IS NOT NULL AND name IN ({marks}) ORDER BY name",
+        SEGMENT_INDEXES,
+    )
+    for name, _ in rows:
+        await db.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in rows]
 
 
 # ---------------------------------------------------------------------------
@@ -1076,14 +1116,16 @@ async def refresh_all(
         if row is None or row[0] != config_key(raw, tz.key):
             old = None
         await _aggregate(db, cfg, tz, today, clv=True, scratch=scratch)
-        await _apply_per_customer(db, cfg, today, touched=False)
+        dropped = await _apply_per_customer(db, cfg, today, touched=False, many=DROP_INDEXES_SHARE)
         fast = None
-        if old is not None:
+        if old is not None and not dropped:
             fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
         if fast is None:
             fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
         th, n, total = fast
         await _apply_shopwide(db, today)
+        for sql in dropped:
+            await db.execute(sql)
         pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
         clv, history = await _clv_figures(db, cfg, today)
         await _write_state(
