@@ -17,9 +17,9 @@ from typing import IO
 _CHUNK = 1 << 22
 
 
-def split_point(path: Path, size: int) -> int | None:
-    """A byte offset near the middle of the file where a record starts, or None."""
-    target = size // 2
+def split_point(path: Path, size: int, fraction: float = 0.5) -> int | None:
+    """A byte offset near ``fraction`` of the file where a record starts, or None."""
+    target = int(size * fraction)
     quotes = 0
     cut: int | None = None
     with open(path, "rb") as f:

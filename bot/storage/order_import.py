@@ -107,6 +107,8 @@ class OrderImport:
         # stage on disk, not in memory: peak memory stays flat whatever the file's size
         await db.execute("PRAGMA temp_store = FILE")
         await db.execute("PRAGMA temp.cache_size = -131072")
+        # sorts (index builds, search grams) may use a second core
+        await db.execute("PRAGMA threads = 2")
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
         async with db.execute(
@@ -354,6 +356,7 @@ async def _drop_indexes(db: aiosqlite.Connection, table: str) -> list[str]:
 
 
 async def _restore_pragmas(db: aiosqlite.Connection) -> None:
+    await db.execute("PRAGMA threads = 0")
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA temp_store = MEMORY")
 
