@@ -192,6 +192,25 @@ async def test_import_keeps_grams_in_bulk_and_restores_the_triggers(db):
         assert (await cur.fetchone())[0] == 2
 
 
+async def test_grams_of_changed_new_and_unchanged_buyers_equal_a_rebuild(db):
+    async with db.execute("SELECT buyer_id, name, phone FROM customers") as cur:
+        before = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+    again = [
+        order(f"R{i}", buyer, name=name, phone=phone, at=T0 + 20 * DAY)
+        for i, (buyer, (name, phone)) in enumerate(before.items())
+    ]  # every buyer again with the same name and phone: their grams stay
+    again[0] = order("R0", again[0].buyer_id, name="赵新名", phone="13700000000", at=T0 + 20 * DAY)
+    again.append(order("R-new", "newbie", name="钱多多", phone="15011112222", at=T0 + 20 * DAY))
+    await load(db, again)
+    async with db.execute("SELECT gram, customer_id FROM search_grams ORDER BY 1, 2") as cur:
+        stored = [tuple(r) for r in await cur.fetchall()]
+    rebuild = f"SELECT DISTINCT * FROM ({grams_sql('customers')}) ORDER BY 1, 2"
+    async with db.execute(rebuild) as cur:
+        assert stored == [tuple(r) for r in await cur.fetchall()]
+    assert await _find_all(db, "新名") == [("taobao", again[0].buyer_id)]
+    assert await _find_all(db, "多多") == [("taobao", "newbie")]
+
+
 async def test_older_database_gets_its_customers_indexed_on_upgrade(tmp_path):
     path = tmp_path / "old.db"
     old = await open_db(path, migrations=MIGRATIONS[:3])

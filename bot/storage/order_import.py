@@ -109,6 +109,8 @@ class OrderImport:
         await db.execute("PRAGMA temp.cache_size = -131072")
         # sorts (index builds, search grams) may use a second core
         await db.execute("PRAGMA threads = 2")
+        # random reads of a large archive's indexes without a system call per page
+        await db.execute(segments.MMAP)
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
         async with db.execute(

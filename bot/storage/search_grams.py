@@ -64,23 +64,33 @@ def grams_sql(src: str) -> str:
 
 
 async def _refresh(db: aiosqlite.Connection) -> None:
-    """Search grams of the customers in ``temp.touched``, in bulk.
+    """Search grams of the customers in ``temp.touched`` whose name or phone changed.
 
     ``temp.old_profile`` holds their (id, name, phone) before the import changed them:
-    those grams go, then the grams of their current name and phone are inserted in
-    gram order (sorted inserts into the WITHOUT ROWID b-tree).
+    the grams of a changed profile go, then the grams of the new ones are inserted in
+    gram order (sorted inserts into the WITHOUT ROWID b-tree). A repeat buyer whose
+    name and phone stayed as they were keeps the grams they had.
     """
-    await db.execute(
-        "DELETE FROM search_grams WHERE (gram, customer_id) IN "
-        f"(SELECT gram, cid FROM ({grams_sql('temp.old_profile')}))"
+    changed = "(o.name IS NOT c.name OR o.phone IS NOT c.phone)"
+    gone = (
+        "(SELECT o.id, o.name, o.phone FROM temp.old_profile o "
+        f"JOIN customers c ON c.id = o.id WHERE {changed})"
     )
-    src = (
-        "(SELECT id, name, phone FROM customers WHERE id IN (SELECT id FROM temp.touched) "
-        "AND (name != '' OR phone != ''))"
+    # deleted by whole key, in chunks: `(gram, customer_id) IN (SELECT ...)` seeks by gram
+    # alone and reads every customer of a common gram (a surname, four phone digits)
+    async with db.execute(f"SELECT gram, cid FROM ({grams_sql(gone)})") as cur:
+        while chunk := await cur.fetchmany(50_000):
+            await db.executemany(
+                "DELETE FROM search_grams WHERE gram = ? AND customer_id = ?", chunk
+            )
+    new = (
+        "(SELECT c.id, c.name, c.phone FROM temp.touched t JOIN customers c ON c.id = t.id "
+        "LEFT JOIN temp.old_profile o ON o.id = t.id "
+        f"WHERE (c.name != '' OR c.phone != '') AND (o.id IS NULL OR {changed}))"
     )
     await db.execute(
         "INSERT OR IGNORE INTO search_grams (gram, customer_id) "
-        f"SELECT gram, cid FROM ({grams_sql(src)}) ORDER BY gram, cid"
+        f"SELECT gram, cid FROM ({grams_sql(new)}) ORDER BY gram, cid"
     )
 
 
