@@ -17,7 +17,12 @@ How a refresh works
 What is exact when
     * :func:`refresh_all` (the daily job, and on demand when the stored as-of day is
       not today or the configuration changed) recomputes everything as of today,
-      including the CLV and Pareto figures in ``segment_state``.
+      including the CLV and Pareto figures in ``segment_state``. Step 1 runs for every
+      customer; when the stored fields come from a refresh with the same rules, step 2
+      re-derives only where something can change, as after an import (below), plus the
+      customers whose recency crossed a tier cut or the class threshold as the calendar
+      moved. When most customers' own fields change (the first refresh) the segment
+      indexes are dropped for the writes and built again.
     * :func:`refresh_touched` (called by the order import for the customers it
       touched, in the import's transaction) recomputes step 1 for those customers
       and step 2 where it can change: the shop's sums are recomputed exactly, then
