@@ -218,6 +218,8 @@ class OrderImport:
         await refresh_profiles(db, "orders" if self._fresh else "temp.stage")
         await search_grams.refresh_touched(db, triggers)
         await refresh_customers(db, now=now)
+        for sql in self._indexes.get("customers", ()):  # the segment step reads them
+            await db.execute(sql)
         # segment fields of the touched customers (see bot/storage/segments.py)
         await segments.refresh_touched(db, now=now)
         async with db.execute("SELECT count(*) FROM temp.touched") as cur:
@@ -231,8 +233,6 @@ class OrderImport:
             customers_new=customers_new,
             customers_updated=customers_updated,
         )
-        for sql in self._indexes.get("customers", ()):
-            await db.execute(sql)
         await db.execute(
             "INSERT INTO imports (source, preset, by_user, rows_read, orders_new, orders_updated, "
             "orders_unchanged, rows_skipped, customers_new, customers_updated, finished_at) "
