@@ -31,6 +31,7 @@ import aiosqlite
 
 from bot.domain.order import Order
 from bot.storage import search_grams, segments
+from bot.storage.db import MMAP, drop_indexes
 
 _ORDER_COLUMNS = (
     "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
@@ -110,7 +111,7 @@ class OrderImport:
         # sorts (index builds, search grams) may use a second core
         await db.execute("PRAGMA threads = 2")
         # random reads of a large archive's indexes without a system call per page
-        await db.execute(segments.MMAP)
+        await db.execute(MMAP)
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
         async with db.execute(
@@ -119,7 +120,7 @@ class OrderImport:
             self._fresh = bool((await cur.fetchone())[0])
         if self._fresh:
             for table in ("orders", "customers"):
-                self._indexes[table] = await _drop_indexes(db, table)
+                self._indexes[table] = await drop_indexes(db, table)
             # the per-row search-gram triggers cost more than the insert itself
             self._triggers = await search_grams.suspend_triggers(db)
             return self
@@ -342,19 +343,6 @@ class OrderImport:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.rollback()
-
-
-async def _drop_indexes(db: aiosqlite.Connection, table: str) -> list[str]:
-    """Drop ``table``'s indexes (not those of its constraints); return their SQL."""
-    async with db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (table,),
-    ) as cur:
-        indexes = await cur.fetchall()
-    for name, _ in indexes:
-        await db.execute(f"DROP INDEX {name}")
-    return [sql for _, sql in indexes]
 
 
 async def _restore_pragmas(db: aiosqlite.Connection) -> None:

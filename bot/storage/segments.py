@@ -75,14 +75,12 @@ from bot.domain.segments_report import (
     day_number,
 )
 from bot.domain.value_classes import ValueClass, ValueThresholds
+from bot.storage.db import MMAP, drop_indexes
 
 COUNTED_WHERE = (
     "o.status IN ('paid', 'shipped', 'completed') AND o.paid_at IS NOT NULL "
     "AND o.amount_paid_fen > o.refunded_fen"
 )
-# full passes over the orders read the file through memory mapping (about 15 % faster on
-# a large shop); SQLite caps it at its compile-time maximum
-MMAP = "PRAGMA mmap_size = 17179869184"
 LIFETIME = 1_000_000_000  # "window_days = all", in days
 NEW_GROUP = "new"  # CLV group of customers who had no purchase a year ago
 #: /audience field -> column of ``customers c`` (for bot.storage.audience_sql.compile_where)
@@ -458,7 +456,7 @@ async def _apply_per_customer(
     """Write step 1 into customers (all, or those in temp.touched); changed rows only.
 
     With ``many``, when more than that share of the customers changed, the segment
-    indexes are dropped before the write (see :func:`_drop_segment_indexes`); returns the
+    indexes are dropped before the write (see :func:`bot.storage.db.drop_indexes`); returns the
     SQL to create them again (empty when none were dropped)."""
     p: dict[str, Any] = {"as_of": as_of.isoformat()}
     level = _price_level_sql(cfg, p)
@@ -483,7 +481,7 @@ async def _apply_per_customer(
         (changed_n,) = await _one(db, "SELECT count(*) FROM temp.seg_pc")
         (customers,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM customers")
         if changed_n > customers * many:
-            dropped = await _drop_segment_indexes(db)
+            dropped = await drop_indexes(db, "customers", SEGMENT_INDEXES)
     sets = ", ".join(f"{c} = s.{c}" for c in own)
     # derived fields are recomputed by the shop-wide step; here they go when RFM goes
     clear = ", ".join(
@@ -505,20 +503,6 @@ SEGMENT_INDEXES = (
 )  # fmt: skip
 #: ... when more than this share of the customers' own fields changed
 DROP_INDEXES_SHARE = 0.2
-
-
-async def _drop_segment_indexes(db: aiosqlite.Connection) -> list[str]:
-    """Drop the SEGMENT_INDEXES that exist; their CREATE statements (from sqlite_master)."""
-    marks = ", ".join("?" * len(SEGMENT_INDEXES))
-    rows = await _rows(
-        db,
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' "
-        f"AND sql IS NOT NULL AND name IN ({marks}) ORDER BY name",
-        SEGMENT_INDEXES,
-    )
-    for name, _ in rows:
-        await db.execute(f'DROP INDEX "{name}"')
-    return [sql for _, sql in rows]
 
 
 # ---------------------------------------------------------------------------
