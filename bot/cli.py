@@ -116,7 +116,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.importers.pipeline import ImportFailed, import_file, progress_bar
-    from bot.storage.db import open_db
+    from bot.storage.db import checkpoints_done, open_db
 
     db = await open_db(settings.db_path)
     try:
@@ -136,6 +136,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
             print(summary)  # one line, then the skipped rows' reasons
     finally:
+        await checkpoints_done()
         await db.close()
     return 0
 

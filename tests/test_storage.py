@@ -252,3 +252,28 @@ async def test_upgrade_to_the_unique_order_index_keeps_orders(tmp_path):
         assert (again.orders_new, again.orders_unchanged) == (1, 1)
     finally:
         await db.close()
+
+
+async def test_the_log_of_an_import_is_copied_into_the_file_on_another_connection(tmp_path):
+    from bot.storage.db import AUTOCHECKPOINT, CACHE_KIB, checkpoints_done
+
+    path = tmp_path / "kefu.db"
+    db = await open_db(path)
+    try:
+        await _import(db, [_order("1")])  # the first import (its own path)
+        await checkpoints_done()
+        await _import(db, [_order(str(i), buyer_id=f"b{i}") for i in range(2, 300)])
+        # the connection is as it was before the import
+        assert (await db.execute_fetchall("PRAGMA wal_autocheckpoint"))[0][0] == AUTOCHECKPOINT
+        assert (await db.execute_fetchall("PRAGMA cache_size"))[0][0] == -CACHE_KIB
+        await checkpoints_done()
+        # the database file alone (without its log) now holds every order
+        alone = tmp_path / "alone.db"
+        alone.write_bytes(path.read_bytes())
+        con = sqlite3.connect(alone)
+        try:
+            assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 299
+        finally:
+            con.close()
+    finally:
+        await db.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +16,13 @@ from bot.storage.migrations import MIGRATIONS
 #: 15 % faster and random index reads need no system call per page (SQLite caps the size
 #: at its compile-time maximum)
 MMAP = "PRAGMA mmap_size = 17179869184"
+#: page cache of a connection, KiB
+CACHE_KIB = 65536
+#: pages of write-ahead log after which a commit copies the log into the file (SQLite's
+#: default); an import turns this off and has it done on another connection (checkpoint_soon)
+AUTOCHECKPOINT = 1000
+
+log = logging.getLogger(__name__)
 
 
 class SchemaTooNew(RuntimeError):
@@ -34,7 +44,8 @@ async def open_db(
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
         await db.execute("PRAGMA temp_store = MEMORY")
-        await db.execute("PRAGMA cache_size = -65536")
+        await db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        await db.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}")
         await migrate(db, migrations)
     except BaseException:
         await db.close()
@@ -80,3 +91,49 @@ async def drop_indexes(
     for name, _ in indexes:
         await db.execute(f'DROP INDEX "{name}"')
     return [sql for _, sql in indexes]
+
+
+async def file_path(db: aiosqlite.Connection) -> str:
+    """The main database's file ('' when it lives in memory)."""
+    async with db.execute("PRAGMA database_list") as cur:
+        rows = await cur.fetchall()
+    return next((r[2] for r in rows if r[1] == "main"), "") or ""
+
+
+#: checkpoints under way (see checkpoint_soon); a reference keeps each task alive
+_CHECKPOINTS: set[asyncio.Task[None]] = set()
+
+
+def _checkpoint(path: str) -> None:
+    con = sqlite3.connect(path, isolation_level=None, timeout=5)
+    try:
+        con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        con.close()
+
+
+def checkpoint_soon(path: str) -> None:
+    """Copy the write-ahead log into the database file, on a connection of its own in a
+    thread, without delaying the caller.
+
+    After a large write (an import touches tens of thousands of pages) the automatic
+    checkpoint would run inside COMMIT and double its time; done here, the one who
+    imported has the answer first, and readers and writers go on meanwhile (a passive
+    checkpoint waits for no one). A failure only leaves the log longer: it is logged.
+    """
+
+    async def run() -> None:
+        try:
+            await asyncio.to_thread(_checkpoint, path)
+        except sqlite3.Error as exc:
+            log.warning("checkpoint of %s failed: %s", path, exc)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _CHECKPOINTS.add(task)
+    task.add_done_callback(_CHECKPOINTS.discard)
+
+
+async def checkpoints_done() -> None:
+    """Wait for the checkpoints started by checkpoint_soon (before a program exits)."""
+    while _CHECKPOINTS:
+        await asyncio.gather(*_CHECKPOINTS)

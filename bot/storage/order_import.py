@@ -31,7 +31,7 @@ import aiosqlite
 
 from bot.domain.order import Order
 from bot.storage import search_grams, segments
-from bot.storage.db import MMAP, drop_indexes
+from bot.storage.db import AUTOCHECKPOINT, CACHE_KIB, MMAP, checkpoint_soon, drop_indexes, file_path
 
 _ORDER_COLUMNS = (
     "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
@@ -112,6 +112,8 @@ class OrderImport:
         await db.execute("PRAGMA threads = 2")
         # random reads of a large archive's indexes without a system call per page
         await db.execute(MMAP)
+        # the log is copied into the file after COMMIT, on another connection
+        await db.execute("PRAGMA wal_autocheckpoint = 0")
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
         async with db.execute(
@@ -124,6 +126,9 @@ class OrderImport:
             # the per-row search-gram triggers cost more than the insert itself
             self._triggers = await search_grams.suspend_triggers(db)
             return self
+        # merging into a large archive dirties pages all over its indexes: a larger cache
+        # keeps them from being written to the log twice
+        await db.execute(f"PRAGMA cache_size = -{2 * CACHE_KIB}")
         await db.execute("DROP TABLE IF EXISTS temp.stage")
         await db.execute(
             "CREATE TEMP TABLE stage ("
@@ -247,6 +252,9 @@ class OrderImport:
         await db.execute("COMMIT")
         self._open = False
         await _restore_pragmas(db)
+        path = await file_path(db)
+        if path:
+            checkpoint_soon(path)
         return result
 
     async def _finish_fresh(self) -> dict[str, int]:
@@ -349,6 +357,8 @@ async def _restore_pragmas(db: aiosqlite.Connection) -> None:
     await db.execute("PRAGMA threads = 0")
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA temp_store = MEMORY")
+    await db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    await db.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}")
 
 
 async def _count(db: aiosqlite.Connection, table: str) -> int:

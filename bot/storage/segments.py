@@ -75,7 +75,7 @@ from bot.domain.segments_report import (
     day_number,
 )
 from bot.domain.value_classes import ValueClass, ValueThresholds
-from bot.storage.db import MMAP, drop_indexes
+from bot.storage.db import MMAP, drop_indexes, file_path
 
 COUNTED_WHERE = (
     "o.status IN ('paid', 'shipped', 'completed') AND o.paid_at IS NOT NULL "
@@ -347,8 +347,7 @@ async def _scratch_for(db: aiosqlite.Connection) -> Scratch | None:
     (size,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM orders")
     if size < PARALLEL_MIN_ORDERS:
         return None
-    rows = await _rows(db, "PRAGMA database_list", ())
-    main = next((r[2] for r in rows if r[1] == "main"), "")
+    main = await file_path(db)
     if not main:
         return None
     return Scratch(tempfile.mkdtemp(prefix="kefu-seg-"), main)
@@ -544,6 +543,44 @@ async def _sums(db: aiosqlite.Connection, src: str, today: dt.date) -> tuple[int
     return n, r_sum or 0, f_sum or 0, m_sum or 0
 
 
+@dataclass(frozen=True)
+class Sums:
+    """The shop's sums over the customers with RFM, independent of the day: count, sum of
+    the last-purchase day numbers, of F and of M (stored with the state, so an import
+    adds its changes instead of reading every customer)."""
+
+    n: int
+    last_days: int
+    f: int
+    m: int
+
+    def plus(self, delta: Any) -> Sums:
+        return Sums(*(a + (b or 0) for a, b in zip(self.astuple(), delta, strict=True)))
+
+    def astuple(self) -> tuple[int, int, int, int]:
+        return (self.n, self.last_days, self.f, self.m)
+
+    def as_of(self, t: int) -> tuple[int, int, int, int]:
+        """(customers, sum of R days, sum of F, sum of M) as of day number ``t``."""
+        return self.n, self.n * t - self.last_days, self.f, self.m
+
+    @staticmethod
+    def from_day(sums: tuple[int, int, int, int], t: int) -> Sums:
+        n, r_sum, f_sum, m_sum = sums
+        return Sums(n, n * t - r_sum, f_sum, m_sum)
+
+
+#: what temp.seg_pc (new and old own fields of the changed customers) adds to Sums
+_SUMS_DELTA = (
+    "SELECT count(rfm_last_day) - count(old_rfm_last_day), "
+    + ", ".join(
+        f"coalesce(sum({c}), 0) - coalesce(sum(old_{c}), 0)"
+        for c in ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen")
+    )
+    + " FROM temp.seg_pc"
+)
+
+
 async def thresholds(
     db: aiosqlite.Connection,
     src: str,
@@ -626,6 +663,8 @@ def _levels_sql(cfg: SegmentConfig, p: dict[str, Any]) -> tuple[str, str, str]:
 
 
 _RANKING = "rfm_monetary_fen DESC, buyer_id, platform"
+#: (value thresholds, customers with RFM, total spend, the sums as of the day)
+Shopwide = tuple[ValueThresholds | None, int, int, tuple[int, int, int, int]]
 
 
 async def _shopwide(
@@ -636,7 +675,7 @@ async def _shopwide(
     table: str,
     *,
     only_changed: bool = False,
-) -> tuple[ValueThresholds | None, int, int]:
+) -> Shopwide:
     """temp.<table>(id, rfm_r, rfm_f, rfm_m, rfm_cell, rfm_score, value_class, abc_class).
 
     With ``only_changed``, only the rows whose values differ from the source's old_*
@@ -658,7 +697,7 @@ async def _shopwide(
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
     await _derive(db, src, cfg, p, th, table, abc, before, only_changed=only_changed)
-    return th, n, total
+    return th, n, total, sums
 
 
 async def _derive(
@@ -863,19 +902,25 @@ async def _shopwide_touched(
     today: dt.date,
     old_th: ValueThresholds | None,
     old_day: dt.date | None = None,
-) -> tuple[ValueThresholds | None, int, int] | None:
+    old_sums: Sums | None = None,
+) -> Shopwide | None:
     """temp.seg_sw like :func:`_shopwide` (changed rows only) after step 1 (temp.seg_pc
     holds the customers whose own fields changed), reading only the customers whose derived
     fields can change: those changed, those whose R, F or M lies between the old and new
     class threshold, those whose recency crossed a tier cut because the calendar moved from
     ``old_day`` (the as-of day of the stored fields; default ``today``) to ``today``, and
     those between the old and new ABC cuts. None when it cannot (score mode, or thresholds
-    appearing or vanishing): then run :func:`_shopwide`."""
+    appearing or vanishing): then run :func:`_shopwide`. With ``old_sums`` (the stored
+    fields' sums, as of ``today``) the shop's sums are those plus the changes in
+    temp.seg_pc, not a pass over every customer."""
     if cfg.mode == "score":
         return None
     t = day_number(today)
     old_t = t if old_day is None else day_number(old_day)
-    sums = await _sums(db, CUSTOMERS_SOURCE, today)
+    if old_sums is None:
+        sums = await _sums(db, CUSTOMERS_SOURCE, today)
+    else:
+        sums = old_sums.plus(await _one(db, _SUMS_DELTA)).as_of(t)
     th = await thresholds(db, CUSTOMERS_SOURCE, cfg, today, sums)
     if (th is None) != (old_th is None):
         return None
@@ -894,9 +939,18 @@ async def _shopwide_touched(
         ]
     tests, params = [], []
     for col, rng in ranges:
-        if rng is not None:
-            tests.append(f"{col} BETWEEN ? AND ?")
-            params += rng
+        if rng is None:
+            continue
+        if col == "rfm_monetary_fen":  # the leading column of the index: a seek
+            await db.execute(
+                "INSERT OR IGNORE INTO temp.seg_cand SELECT id FROM customers "
+                "INDEXED BY customers_seg_rank WHERE rfm_last_day IS NOT NULL "
+                "AND rfm_monetary_fen BETWEEN ? AND ?",
+                rng,
+            )
+            continue
+        tests.append(f"{col} BETWEEN ? AND ?")
+        params += rng
     if tests:  # one pass over the covering index
         await db.execute(
             "INSERT OR IGNORE INTO temp.seg_cand SELECT id FROM customers "
@@ -925,7 +979,7 @@ async def _shopwide_touched(
         "WHERE id IN (SELECT id FROM temp.seg_cand) AND rfm_last_day IS NOT NULL)"
     )
     await _derive(db, src, cfg, p, th, "seg_sw", abc, "NULL", only_changed=True)
-    return th, n, total
+    return th, n, total, sums
 
 
 async def _apply_shopwide(db: aiosqlite.Connection, as_of: dt.date) -> None:
@@ -1015,6 +1069,8 @@ class SegmentState:
     clv_by_group: dict[str, GroupCLV]
     history_days: int | None
     refreshed_at: int
+    #: sums over the customers with RFM (None when stored by an older kefu)
+    sums: Sums | None = None
 
     @property
     def config(self) -> SegmentConfig:
@@ -1041,6 +1097,7 @@ async def load_state(db: aiosqlite.Connection) -> SegmentState | None:
         clv_by_group={g["group"]: _clv_load(g) for g in clv["groups"]} if clv else {},
         history_days=fig.get("history_days"),
         refreshed_at=row[4],
+        sums=Sums(*fig["sums"]) if fig.get("sums") else None,
     )
 
 
@@ -1054,6 +1111,7 @@ async def _write_state(
     pareto: ParetoSummary,
     clv: dict | None,
     history_days: int | None,
+    sums: Sums,
 ) -> None:
     figures = {
         "thresholds": _th_json(th),
@@ -1063,6 +1121,7 @@ async def _write_state(
         },
         "clv": clv,
         "history_days": history_days,
+        "sums": list(sums.astuple()),
     }  # fmt: skip
     await db.execute(
         "INSERT INTO segment_state (id, as_of, tz, config, figures, refreshed_at) "
@@ -1118,7 +1177,7 @@ async def refresh_all(
             fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
         if fast is None:
             fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
-        th, n, total = fast
+        th, n, total, sums = fast
         await _apply_shopwide(db, today)
         for sql in dropped:
             await db.execute(sql)
@@ -1126,7 +1185,7 @@ async def refresh_all(
         clv, history = await _clv_figures(db, cfg, today)
         await _write_state(
             db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
-            history_days=history,
+            history_days=history, sums=Sums.from_day(sums, day_number(today)),
         )  # fmt: skip
         await _drop_temps(db)
         if not in_transaction:
@@ -1200,10 +1259,10 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     cfg = state.config
     await _aggregate(db, cfg, tz, today, touched=True)
     await _apply_per_customer(db, cfg, today, touched=True)
-    fast = await _shopwide_touched(db, cfg, today, state.thresholds)
+    fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
-    th, n, total = fast
+    th, n, total, sums = fast
     await _apply_shopwide(db, today)
     pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
     clv = None
@@ -1214,7 +1273,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
         }
     await _write_state(
         db, as_of=today, tz=state.tz, raw=state.raw_config, th=th, pareto=pareto, clv=clv,
-        history_days=state.history_days,
+        history_days=state.history_days, sums=Sums.from_day(sums, day_number(today)),
     )  # fmt: skip
     await _drop_temps(db)
     return True
