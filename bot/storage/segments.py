@@ -685,19 +685,40 @@ async def _shopwide(
     sums = await _sums(db, src, today)
     th = await thresholds(db, src, cfg, today, sums)
     n, total = sums[0], sums[3]
-    a, b = cfg.abc.a_share, cfg.abc.b_share
-    p["a_d"], p["a_line"] = a.denominator, total * a.numerator
-    p["b_d"], p["b_line"] = b.denominator, total * b.numerator
+    cut_a, cut_b = await _abc_cuts(db, src, cfg, total)
     abc = (
-        "CASE WHEN coalesce(before, 0) * :a_d < :a_line THEN 'A' "
-        "WHEN coalesce(before, 0) * :b_d < :b_line THEN 'B' ELSE 'C' END"
+        f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
+        f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
     )
-    before = (
-        f"sum(rfm_monetary_fen) OVER (ORDER BY {_RANKING} "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-    )
-    await _derive(db, src, cfg, p, th, table, abc, before, only_changed=only_changed)
+    await _derive(db, src, cfg, p, th, table, abc, only_changed=only_changed)
     return th, n, total, sums
+
+
+async def _abc_cuts(
+    db: aiosqlite.Connection, src: str, cfg: SegmentConfig, total: int
+) -> tuple[Key | None, Key | None]:
+    """The last customers (in spend ranking) of class A and of class B over ``src``.
+
+    A customer is in A while the spend ranked before it is under the A share of
+    ``total`` (the one who crosses the line is in A), likewise B. One sorted read up to
+    the B line: a running sum in SQL (a window function) cost four times as much.
+    """
+    a, b = cfg.abc.a_share, cfg.abc.b_share
+    a_d, a_line = a.denominator, total * a.numerator
+    b_d, b_line = b.denominator, total * b.numerator
+    running, cut_a, cut_b = 0, None, None
+    async with db.execute(
+        f"SELECT rfm_monetary_fen, buyer_id, platform FROM {src} ORDER BY {_RANKING}"
+    ) as cur:
+        while (rows := await cur.fetchmany(20_000)) and running * b_d < b_line:
+            for key in rows:
+                if running * b_d >= b_line:
+                    break
+                if running * a_d < a_line:
+                    cut_a = key
+                cut_b = key
+                running += key[0]
+    return (tuple(cut_a) if cut_a else None), (tuple(cut_b) if cut_b else None)
 
 
 async def _derive(
@@ -708,7 +729,6 @@ async def _derive(
     th: ValueThresholds | None,
     table: str,
     abc: str,
-    before: str,
     *,
     only_changed: bool,
 ) -> None:
@@ -730,7 +750,7 @@ async def _derive(
         f"{score} AS rfm_score, value_class, {abc} AS abc_class, "
         "old_cell, old_score, old_class, old_abc "
         f"FROM (SELECT id, {r} AS r, {f} AS f, {m} AS m, {klass} AS value_class, "
-        f"{before} AS before, rfm_monetary_fen, buyer_id, platform, "
+        "rfm_monetary_fen, buyer_id, platform, "
         f"old_cell, old_score, old_class, old_abc FROM {src})){changed} ORDER BY id",
         p,
     )  # in customer order: writing it back then goes through the table in order (4x faster)
@@ -978,7 +998,7 @@ async def _shopwide_touched(
         "abc_class AS old_abc FROM customers "
         "WHERE id IN (SELECT id FROM temp.seg_cand) AND rfm_last_day IS NOT NULL)"
     )
-    await _derive(db, src, cfg, p, th, "seg_sw", abc, "NULL", only_changed=True)
+    await _derive(db, src, cfg, p, th, "seg_sw", abc, only_changed=True)
     return th, n, total, sums
 
 
