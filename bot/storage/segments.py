@@ -444,83 +444,54 @@ def _price_level_sql(cfg: SegmentConfig, p: dict[str, Any]) -> str:
     )
 
 
-_OWN = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE)
+async def _apply_per_customer(
+    db: aiosqlite.Connection,
+    cfg: SegmentConfig,
+    as_of: dt.date,
+    *,
+    touched: bool,
+    many: float | None = None,
+) -> list[str]:
+    """Write step 1 into customers (all, or those in temp.touched); changed rows only.
 
-
-async def _stage_per_customer(
-    db: aiosqlite.Connection, cfg: SegmentConfig, *, touched: bool
-) -> int:
-    """temp.seg_pc: step 1's fields (and the stored ones, as old_*) of the customers (all,
-    or those in temp.touched) whose own fields change. Returns how many."""
-    p: dict[str, Any] = {}
+    With ``many``, when more than that share of the customers changed, the segment
+    indexes are dropped before the write (see :func:`bot.storage.db.drop_indexes`); returns the
+    SQL to create them again (empty when none were dropped)."""
+    p: dict[str, Any] = {"as_of": as_of.isoformat()}
     level = _price_level_sql(cfg, p)
+    own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE)
     only = " WHERE c.id IN (SELECT id FROM temp.touched)" if touched else ""
-    changed = " OR ".join(f"{c} IS NOT old_{c}" for c in _OWN)
+    changed = " OR ".join(f"{c} IS NOT old_{c}" for c in own)
     await db.execute("DROP TABLE IF EXISTS temp.seg_pc")
     await db.execute(
-        f"CREATE TEMP TABLE seg_pc (id INTEGER PRIMARY KEY, {', '.join(_OWN)}, "
-        f"{', '.join('old_' + c for c in _OWN)})"
-    )
-    await db.execute(
-        "INSERT INTO temp.seg_pc SELECT * FROM (SELECT c.id AS id, "
+        "CREATE TEMP TABLE seg_pc AS SELECT * FROM (SELECT c.id AS id, "
         "a.rfm_last_day AS rfm_last_day, a.rfm_frequency AS rfm_frequency, "
         "a.rfm_monetary_fen AS rfm_monetary_fen, "
         f"{level} AS price_level, coalesce(a.p_n, 0) AS price_orders, "
         "coalesce(a.p_deal, 0) AS price_deal_orders, coalesce(a.p_off, 0) AS price_off_fen, "
         "coalesce(a.p_list, 0) AS price_list_fen, coalesce(a.p_net, 0) AS price_net_fen, "
         "coalesce(a.p_promo, 0) AS price_promo_net_fen, "
-        + ", ".join(f"c.{c} AS old_{c}" for c in _OWN)
-        + f" FROM customers c LEFT JOIN temp.seg_agg a ON a.cid = c.id{only}) WHERE {changed} "
-        "ORDER BY id",
+        + ", ".join(f"c.{c} AS old_{c}" for c in own)
+        + f" FROM customers c LEFT JOIN temp.seg_agg a ON a.cid = c.id{only}) WHERE {changed}",
         p,
     )
-    (n,) = await _one(db, "SELECT count(*) FROM temp.seg_pc")
-    return n
-
-
-async def _write_per_customer(db: aiosqlite.Connection, as_of: dt.date) -> None:
-    """Write temp.seg_pc into customers (the derived fields go where RFM goes)."""
-    sets = ", ".join(f"{c} = s.{c}" for c in _OWN)
+    dropped: list[str] = []
+    if many is not None:
+        (changed_n,) = await _one(db, "SELECT count(*) FROM temp.seg_pc")
+        (customers,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM customers")
+        if changed_n > customers * many:
+            dropped = await drop_indexes(db, "customers", SEGMENT_INDEXES)
+    sets = ", ".join(f"{c} = s.{c}" for c in own)
     # derived fields are recomputed by the shop-wide step; here they go when RFM goes
     clear = ", ".join(
         f"{c} = CASE WHEN s.rfm_last_day IS NULL THEN NULL ELSE {c} END" for c in _DERIVED
     )
     await db.execute(
-        f"UPDATE customers SET {sets}, {clear}, segments_as_of = ? "
+        f"UPDATE customers SET {sets}, {clear}, segments_as_of = :as_of "
         "FROM temp.seg_pc s WHERE customers.id = s.id",
-        (as_of.isoformat(),),
+        p,
     )
-
-
-async def _write_both(db: aiosqlite.Connection, as_of: dt.date) -> None:
-    """Write temp.seg_pc (own fields) and temp.seg_sw (derived fields) in one pass over
-    customers: each row and index entry is written once, not twice."""
-    own = ", ".join(f"{c} = CASE WHEN u.pc THEN u.{c} ELSE customers.{c} END" for c in _OWN)
-    derived = ", ".join(
-        f"{c} = CASE WHEN u.sw THEN u.sw_{c} WHEN u.pc AND u.rfm_last_day IS NULL THEN NULL "
-        f"ELSE customers.{c} END"
-        for c in _DERIVED
-    )
-    await db.execute(
-        f"UPDATE customers SET {own}, {derived}, segments_as_of = ? FROM (SELECT c.id AS id, "
-        "pc.id IS NOT NULL AS pc, sw.id IS NOT NULL AS sw, "
-        + ", ".join(f"pc.{c} AS {c}" for c in _OWN)
-        + ", "
-        + ", ".join(f"sw.{c} AS sw_{c}" for c in _DERIVED)
-        + " FROM customers c LEFT JOIN temp.seg_pc pc ON pc.id = c.id "
-        "LEFT JOIN temp.seg_sw sw ON sw.id = c.id "
-        "WHERE pc.id IS NOT NULL OR sw.id IS NOT NULL) AS u WHERE customers.id = u.id",
-        (as_of.isoformat(),),
-    )
-
-
-async def _drop_segment_indexes_if_many(db: aiosqlite.Connection, changed: int) -> list[str]:
-    """Drop the segment indexes when more than DROP_INDEXES_SHARE of the customers
-    change (see :func:`bot.storage.db.drop_indexes`); the SQL to make them again."""
-    (customers,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM customers")
-    if changed <= customers * DROP_INDEXES_SHARE:
-        return []
-    return await drop_indexes(db, "customers", SEGMENT_INDEXES)
+    return dropped
 
 
 #: The indexes on customers' segment fields. Writing most customers' rows (the first
@@ -544,16 +515,6 @@ CUSTOMERS_SOURCE = (
     "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen, "
     "rfm_cell AS old_cell, rfm_score AS old_score, value_class AS old_class, "
     "abc_class AS old_abc FROM customers WHERE rfm_last_day IS NOT NULL)"
-)
-STAGED_SOURCE = (  # customers as they will be once temp.seg_pc is written
-    "(SELECT * FROM (SELECT c.id, c.buyer_id, c.platform, "
-    + ", ".join(
-        f"CASE WHEN s.id IS NULL THEN c.{c} ELSE s.{c} END AS {c}"
-        for c in ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen")
-    )
-    + ", c.rfm_cell AS old_cell, c.rfm_score AS old_score, c.value_class AS old_class, "
-    "c.abc_class AS old_abc FROM customers c LEFT JOIN temp.seg_pc s ON s.id = c.id) "
-    "WHERE rfm_last_day IS NOT NULL)"
 )
 AGG_SOURCE = (
     "(SELECT c.id, c.buyer_id, c.platform, a.rfm_last_day, a.rfm_frequency, a.rfm_monetary_fen, "
@@ -783,11 +744,7 @@ async def _derive(
         else ""
     )
     await db.execute(
-        f"CREATE TEMP TABLE {table} (id INTEGER PRIMARY KEY, {', '.join(_DERIVED)}, "
-        "old_cell, old_score, old_class, old_abc)"
-    )
-    await db.execute(
-        f"INSERT INTO temp.{table} SELECT * FROM ("
+        f"CREATE TEMP TABLE {table} AS SELECT * FROM ("
         "SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, "
         "'R' || r || 'F' || f || 'M' || m AS rfm_cell, "
         f"{score} AS rfm_score, value_class, {abc} AS abc_class, "
@@ -1234,20 +1191,14 @@ async def refresh_all(
         if row is None or row[0] != config_key(raw, tz.key):
             old = None
         await _aggregate(db, cfg, tz, today, clv=True, scratch=scratch)
-        changed = await _stage_per_customer(db, cfg, touched=False)
-        dropped = await _drop_segment_indexes_if_many(db, changed)
-        if old is None or dropped:  # most rows change: derive all, write each row once
-            fast = await _shopwide(db, STAGED_SOURCE, cfg, today, "seg_sw", only_changed=True)
-            await _write_both(db, today)
-        else:
-            await _write_per_customer(db, today)
+        dropped = await _apply_per_customer(db, cfg, today, touched=False, many=DROP_INDEXES_SHARE)
+        fast = None
+        if old is not None and not dropped:
             fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
-            if fast is None:
-                fast = await _shopwide(
-                    db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
-                )
-            await _apply_shopwide(db, today)
+        if fast is None:
+            fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
         th, n, total, sums = fast
+        await _apply_shopwide(db, today)
         for sql in dropped:
             await db.execute(sql)
         pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
@@ -1327,8 +1278,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
         return False
     cfg = state.config
     await _aggregate(db, cfg, tz, today, touched=True)
-    await _stage_per_customer(db, cfg, touched=True)
-    await _write_per_customer(db, today)
+    await _apply_per_customer(db, cfg, today, touched=True)
     fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
