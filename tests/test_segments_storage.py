@@ -425,7 +425,7 @@ DAY_CONFIGS = [
 ]  # fmt: skip
 SEGMENT_COLUMNS = (
     "rfm_last_day", "rfm_frequency", "rfm_monetary_fen", "rfm_r", "rfm_f", "rfm_m", "rfm_cell",
-    "rfm_score", "value_class", "abc_class", *segments._PRICE,
+    "rfm_score", "value_class", "abc_class", *segments._PRICE, *segments._INPUTS,
 )  # fmt: skip
 
 
@@ -484,8 +484,12 @@ async def test_refresh_on_a_later_day_equals_a_full_recompute(
         await db.execute("DELETE FROM segment_state")
         await db.execute(f"UPDATE customers SET {' = NULL, '.join(SEGMENT_COLUMNS)} = NULL")
         await db.commit()
-        await segments.refresh_all(db, raw, SH, day)
+        scratch = await segments.refresh_all(db, raw, SH, day)
         assert await all_fields(db) == daily
+        # the group CLV from the stored inputs is the CLV from every order
+        assert (state.clv_overall, state.clv_by_group, state.history_days) == (
+            scratch.clv_overall, scratch.clv_by_group, scratch.history_days,
+        )  # fmt: skip
     finally:
         await db.close()
 
@@ -551,7 +555,7 @@ async def test_every_way_of_the_pass_gives_the_same_fields(db, monkeypatch, raw,
             return _real(*a, **kw)
 
         monkeypatch.setattr(segments, fn, spy)
-    state = await segments.refresh_all(db, raw, SH, TODAY)
+    state = await segments.refresh_all(db, raw, SH, TODAY, full=True)
     await assert_matches_reference(db, raw, TODAY)
     assert (state.clv_overall, state.clv_by_group, state.pareto) == (
         plain.clv_overall, plain.clv_by_group, plain.pareto,

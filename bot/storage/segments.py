@@ -193,8 +193,10 @@ COUNT_BITS = 21
 _AGG_COLUMNS = (
     "rfm_last_day", "rfm_first_day", "rfm_frequency", "rfm_monetary_fen", "y1_spend",
     "y2_n", "ya_last_day", "ya_frequency", "ya_monetary_fen", "p_n", "p_deal", "p_off",
-    "p_list", "p_net", "p_promo",
+    "p_list", "p_net", "p_promo", "next_day",
 )  # fmt: skip
+#: "never" for seg_next_day: nothing of the customer changes with the calendar alone
+NEVER = 1 << 40
 
 
 def _aggregate_sql(
@@ -244,6 +246,17 @@ def _aggregate_sql(
         money.append(("ya_monetary_fen", in_ya_w))
         if w != 365:
             money.append(("y1_spend", in_y1))
+        # the first day after today on which a figure changes with the calendar alone: an
+        # order of day d leaves the window on d + w, becomes a year old on d + 365, leaves
+        # the year-ago window on d + 365 + w and the year before that on d + 730. For each
+        # such k, the earliest order still short of it decides.
+        nexts = []
+        for k in sorted({w, 365, 365 + w, 730}):
+            if k >= LIFETIME:
+                continue
+            agg[f"nx{k}"] = f"min(CASE WHEN {_after_sql(t - k, tz, p, today)} THEN {at} END)"
+            nexts.append(f"coalesce({day(f'nx{k}')} + {k}, {NEVER})")
+        out["next_day"] = f"min({', '.join(nexts)}, {NEVER})"
     if price:
         p["promo_bits"] = _promo_bits(cfg, today)
         p["promo_base"] = day_number(dt.date(2000, 1, 1)) - 1
@@ -288,12 +301,13 @@ async def _aggregate(
     tz: ZoneInfo,
     today: dt.date,
     *,
-    touched: bool = False,
+    only: str | None = None,
     price: bool = True,
     clv: bool = False,
     scratch: Scratch | None = None,
 ) -> None:
-    """temp.seg_agg: one row per customer with a counted order paid on or before ``today``.
+    """temp.seg_agg: one row per customer with a counted order paid on or before ``today``
+    (of the customers in the table ``only``, when given).
 
     One pass over the covering index ``orders_by_customer``. Window tests are
     comparisons of paid_at with the first second of a shop-local day where the zone
@@ -302,12 +316,12 @@ async def _aggregate(
     the start of a transaction that has written nothing) a full pass runs in two halves
     at once.
     """
-    where = " AND o.customer_id IN (SELECT id FROM temp.touched)" if touched else ""
+    where = f" AND o.customer_id IN (SELECT id FROM {only})" if only else ""
     await db.execute("DROP TABLE IF EXISTS temp.seg_agg")
     await db.execute(
         f"CREATE TEMP TABLE seg_agg (cid INTEGER PRIMARY KEY, {', '.join(_AGG_COLUMNS)})"
     )
-    split = await _split_point(db) if scratch is not None and not touched else None
+    split = await _split_point(db) if scratch is not None and not only else None
     for pack in (True, False):
         p: dict[str, Any] = {}
         sql = _aggregate_sql(cfg, tz, today, p, where=where, price=price, clv=clv, pack=pack)
@@ -444,23 +458,35 @@ def _price_level_sql(cfg: SegmentConfig, p: dict[str, Any]) -> str:
     )
 
 
+#: the stored inputs of group CLV and of the daily refresh (migration 0008) <- seg_agg
+_INPUTS = {
+    "seg_first_day": "a.rfm_first_day", "seg_ya_last_day": "a.ya_last_day",
+    "seg_ya_frequency": "a.ya_frequency", "seg_ya_monetary_fen": "a.ya_monetary_fen",
+    "seg_y1_spend_fen": "a.y1_spend", "seg_y2_n": "a.y2_n",
+    "seg_next_day": f"coalesce(a.next_day, {NEVER})",
+}  # fmt: skip
+
+
 async def _apply_per_customer(
     db: aiosqlite.Connection,
     cfg: SegmentConfig,
     as_of: dt.date,
     *,
-    touched: bool,
+    only: str | None,
+    inputs: bool,
     many: float | None = None,
 ) -> list[str]:
-    """Write step 1 into customers (all, or those in temp.touched); changed rows only.
+    """Write step 1 into customers (all, or those in the table ``only``); changed rows only.
 
+    With ``inputs`` (temp.seg_agg holds the CLV figures and next days) the stored inputs
+    are written too; without, they are cleared, so the next full refresh recomputes them.
     With ``many``, when more than that share of the customers changed, the segment
     indexes are dropped before the write (see :func:`bot.storage.db.drop_indexes`); returns the
     SQL to create them again (empty when none were dropped)."""
     p: dict[str, Any] = {"as_of": as_of.isoformat()}
     level = _price_level_sql(cfg, p)
-    own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE)
-    only = " WHERE c.id IN (SELECT id FROM temp.touched)" if touched else ""
+    own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE, *_INPUTS)
+    where = f" WHERE c.id IN (SELECT id FROM {only})" if only else ""
     changed = " OR ".join(f"{c} IS NOT old_{c}" for c in own)
     await db.execute("DROP TABLE IF EXISTS temp.seg_pc")
     await db.execute(
@@ -471,8 +497,10 @@ async def _apply_per_customer(
         "coalesce(a.p_deal, 0) AS price_deal_orders, coalesce(a.p_off, 0) AS price_off_fen, "
         "coalesce(a.p_list, 0) AS price_list_fen, coalesce(a.p_net, 0) AS price_net_fen, "
         "coalesce(a.p_promo, 0) AS price_promo_net_fen, "
+        + ", ".join(f"{expr if inputs else 'NULL'} AS {c}" for c, expr in _INPUTS.items())
+        + ", "
         + ", ".join(f"c.{c} AS old_{c}" for c in own)
-        + f" FROM customers c LEFT JOIN temp.seg_agg a ON a.cid = c.id{only}) WHERE {changed}",
+        + f" FROM customers c LEFT JOIN temp.seg_agg a ON a.cid = c.id{where}) WHERE {changed}",
         p,
     )
     dropped: list[str] = []
@@ -521,9 +549,10 @@ AGG_SOURCE = (
     "NULL AS old_cell, NULL AS old_score, NULL AS old_class, NULL AS old_abc "
     "FROM temp.seg_agg a JOIN customers c ON c.id = a.cid WHERE a.rfm_last_day IS NOT NULL)"
 )
-AGG_YEAR_AGO_SOURCE = (  # for the year-ago averages only (no ranking, so no buyer ids)
-    "(SELECT ya_last_day AS rfm_last_day, ya_frequency AS rfm_frequency, "
-    "ya_monetary_fen AS rfm_monetary_fen FROM temp.seg_agg WHERE ya_last_day IS NOT NULL)"
+YEAR_AGO_SOURCE = (  # for the year-ago averages only (no ranking, so no buyer ids)
+    "(SELECT seg_ya_last_day AS rfm_last_day, seg_ya_frequency AS rfm_frequency, "
+    "seg_ya_monetary_fen AS rfm_monetary_fen FROM customers "
+    "WHERE seg_ya_last_day IS NOT NULL)"
 )
 
 
@@ -1091,6 +1120,9 @@ class SegmentState:
     refreshed_at: int
     #: sums over the customers with RFM (None when stored by an older kefu)
     sums: Sums | None = None
+    #: every customer's CLV inputs and next day are stored (migration 0008), exact for
+    #: each customer whose next day is known: a daily refresh reads only the others' orders
+    inputs: bool = False
 
     @property
     def config(self) -> SegmentConfig:
@@ -1118,6 +1150,7 @@ async def load_state(db: aiosqlite.Connection) -> SegmentState | None:
         history_days=fig.get("history_days"),
         refreshed_at=row[4],
         sums=Sums(*fig["sums"]) if fig.get("sums") else None,
+        inputs=bool(fig.get("inputs")),
     )
 
 
@@ -1132,6 +1165,7 @@ async def _write_state(
     clv: dict | None,
     history_days: int | None,
     sums: Sums,
+    inputs: bool,
 ) -> None:
     figures = {
         "thresholds": _th_json(th),
@@ -1142,6 +1176,7 @@ async def _write_state(
         "clv": clv,
         "history_days": history_days,
         "sums": list(sums.astuple()),
+        "inputs": inputs,
     }  # fmt: skip
     await db.execute(
         "INSERT INTO segment_state (id, as_of, tz, config, figures, refreshed_at) "
@@ -1153,7 +1188,10 @@ async def _write_state(
 
 
 async def _drop_temps(db: aiosqlite.Connection) -> None:
-    for t in ("seg_promo_days", "seg_agg", "seg_pc", "seg_sw", "seg_snap", "seg_cand", "seg_clv"):
+    for t in (
+        "seg_promo_days", "seg_agg", "seg_pc", "seg_sw", "seg_snap", "seg_cand", "seg_clv",
+        "seg_due",
+    ):  # fmt: skip
         await db.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
@@ -1168,11 +1206,14 @@ async def refresh_all(
     today: dt.date,
     *,
     in_transaction: bool = False,
+    full: bool = False,
 ) -> SegmentState:
     """Recompute every customer's segment fields and the shop figures as of ``today``.
 
     ``raw`` is the ``[segments]`` table (without ``refresh_at``); it is stored so the
-    import can refresh incrementally with the same rules. One transaction.
+    import can refresh incrementally with the same rules. One transaction. The orders
+    read are those of the customers whose figures can have changed since the last
+    refresh (see :func:`_due`), or, with ``full`` or without a usable last refresh, all.
     """
     cfg = from_dict(raw)
     await db.execute(MMAP)
@@ -1190,8 +1231,13 @@ async def refresh_all(
         row = await _one(db, "SELECT config FROM segment_state")
         if row is None or row[0] != config_key(raw, tz.key):
             old = None
-        await _aggregate(db, cfg, tz, today, clv=True, scratch=scratch)
-        dropped = await _apply_per_customer(db, cfg, today, touched=False, many=DROP_INDEXES_SHARE)
+        due = None
+        if old is not None and old.inputs and old.as_of <= today and not full:
+            due = await _due(db, tz, old.as_of, today)
+        await _aggregate(db, cfg, tz, today, only=due, clv=True, scratch=scratch)
+        dropped = await _apply_per_customer(
+            db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE
+        )
         fast = None
         if old is not None and not dropped:
             fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
@@ -1205,7 +1251,7 @@ async def refresh_all(
         clv, history = await _clv_figures(db, cfg, today)
         await _write_state(
             db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
-            history_days=history, sums=Sums.from_day(sums, day_number(today)),
+            history_days=history, sums=Sums.from_day(sums, day_number(today)), inputs=True,
         )  # fmt: skip
         await _drop_temps(db)
         if not in_transaction:
@@ -1222,16 +1268,34 @@ async def refresh_all(
     return state
 
 
+async def _due(db: aiosqlite.Connection, tz: ZoneInfo, old_day: dt.date, today: dt.date) -> str:
+    """temp.seg_due: the customers whose per-customer figures can differ as of ``today``
+    from those stored as of ``old_day``: an import changed them since (unknown next day),
+    the calendar reached their next day, or they have a purchase paid after ``old_day``
+    (an order dated ahead, now due). Returns the table's name."""
+    after_old = dt.datetime.combine(old_day + dt.timedelta(days=1), dt.time(0), tz)
+    await db.execute("DROP TABLE IF EXISTS temp.seg_due")
+    await db.execute("CREATE TEMP TABLE seg_due (id INTEGER PRIMARY KEY)")
+    await db.execute(
+        "INSERT INTO temp.seg_due SELECT id FROM customers WHERE seg_next_day IS NULL "
+        "OR seg_next_day <= ? OR last_purchase_at >= ?",
+        (day_number(today), int(after_old.timestamp())),
+    )
+    return "temp.seg_due"
+
+
 async def _clv_figures(
     db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date
 ) -> tuple[dict | None, int | None]:
     """Group CLV by the value class each customer had a year ago (see bot.domain.clv)."""
-    (first,) = await _one(db, "SELECT min(rfm_first_day) FROM temp.seg_agg")
+    (first,) = await _one(
+        db, "SELECT min(seg_first_day) FROM customers WHERE rfm_last_day IS NOT NULL"
+    )
     if first is None:
         return None, None
     history = day_number(today) - first
     ya = today - dt.timedelta(days=365)
-    th = await thresholds(db, AGG_YEAR_AGO_SOURCE, cfg, ya)
+    th = await thresholds(db, YEAR_AGO_SOURCE, cfg, ya)
     p: dict[str, Any] = {"t": day_number(ya)}
     # the class bits (8: no purchase a year ago) read rfm_* columns: feed them the year-ago
     # figures; key = 4 * group + 2 * (bought last year) + (bought the year before). The
@@ -1244,9 +1308,9 @@ async def _clv_figures(
     await db.execute(
         f"INSERT INTO temp.seg_clv SELECT ({bits}) * 4 "
         "+ coalesce(y1_spend > 0, 0) * 2 + coalesce(y2_n > 0, 0), 1, coalesce(y1_spend, 0) "
-        "FROM (SELECT a.ya_last_day AS rfm_last_day, a.ya_frequency AS rfm_frequency, "
-        "a.ya_monetary_fen AS rfm_monetary_fen, a.y1_spend, a.y2_n FROM temp.seg_agg a "
-        "WHERE a.rfm_last_day IS NOT NULL) WHERE true "
+        "FROM (SELECT seg_ya_last_day AS rfm_last_day, seg_ya_frequency AS rfm_frequency, "
+        "seg_ya_monetary_fen AS rfm_monetary_fen, seg_y1_spend_fen AS y1_spend, "
+        "seg_y2_n AS y2_n FROM customers WHERE rfm_last_day IS NOT NULL) WHERE true "
         "ON CONFLICT (k) DO UPDATE SET n = n + 1, spend = spend + excluded.spend",
         p,
     )
@@ -1275,10 +1339,15 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     tz = ZoneInfo(state.tz)
     today = dt.datetime.fromtimestamp(now, tz).date()
     if today != state.as_of:
+        # the next refresh reads these customers' orders again
+        await db.execute(
+            "UPDATE customers SET seg_next_day = NULL WHERE id IN (SELECT id FROM temp.touched)"
+        )
         return False
     cfg = state.config
-    await _aggregate(db, cfg, tz, today, touched=True)
-    await _apply_per_customer(db, cfg, today, touched=True)
+    await _aggregate(db, cfg, tz, today, only="temp.touched")
+    # their CLV inputs and next days are left to the next full refresh
+    await _apply_per_customer(db, cfg, today, only="temp.touched", inputs=False)
     fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
@@ -1294,6 +1363,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     await _write_state(
         db, as_of=today, tz=state.tz, raw=state.raw_config, th=th, pareto=pareto, clv=clv,
         history_days=state.history_days, sums=Sums.from_day(sums, day_number(today)),
+        inputs=state.inputs,
     )  # fmt: skip
     await _drop_temps(db)
     return True
