@@ -551,7 +551,7 @@ AGG_SOURCE = (
 )
 YEAR_AGO_SOURCE = (  # for the year-ago averages only (no ranking, so no buyer ids)
     "(SELECT seg_ya_last_day AS rfm_last_day, seg_ya_frequency AS rfm_frequency, "
-    "seg_ya_monetary_fen AS rfm_monetary_fen FROM customers "
+    "seg_ya_monetary_fen AS rfm_monetary_fen FROM customers NOT INDEXED "
     "WHERE seg_ya_last_day IS NOT NULL)"
 )
 
@@ -1288,14 +1288,23 @@ async def _clv_figures(
     db: aiosqlite.Connection, cfg: SegmentConfig, today: dt.date
 ) -> tuple[dict | None, int | None]:
     """Group CLV by the value class each customer had a year ago (see bot.domain.clv)."""
-    (first,) = await _one(
-        db, "SELECT min(seg_first_day) FROM customers WHERE rfm_last_day IS NOT NULL"
+    # the stored inputs are read in two scans of the table (NOT INDEXED: through the
+    # partial segment index every row would be a seek): the first day and the year-ago
+    # sums, then the groups
+    ya = today - dt.timedelta(days=365)
+    first, *sums = await _one(
+        db,
+        "SELECT min(seg_first_day), count(seg_ya_last_day), sum(:t - seg_ya_last_day), "
+        "sum(CASE WHEN seg_ya_last_day IS NOT NULL THEN seg_ya_frequency END), "
+        "sum(CASE WHEN seg_ya_last_day IS NOT NULL THEN seg_ya_monetary_fen END) "
+        "FROM customers NOT INDEXED",
+        {"t": day_number(ya)},
     )
     if first is None:
         return None, None
     history = day_number(today) - first
-    ya = today - dt.timedelta(days=365)
-    th = await thresholds(db, YEAR_AGO_SOURCE, cfg, ya)
+    n, r_sum, f_sum, m_sum = (x or 0 for x in sums)
+    th = await thresholds(db, YEAR_AGO_SOURCE, cfg, ya, (n, r_sum, f_sum, m_sum))
     p: dict[str, Any] = {"t": day_number(ya)}
     # the class bits (8: no purchase a year ago) read rfm_* columns: feed them the year-ago
     # figures; key = 4 * group + 2 * (bought last year) + (bought the year before). The
@@ -1310,7 +1319,7 @@ async def _clv_figures(
         "+ coalesce(y1_spend > 0, 0) * 2 + coalesce(y2_n > 0, 0), 1, coalesce(y1_spend, 0) "
         "FROM (SELECT seg_ya_last_day AS rfm_last_day, seg_ya_frequency AS rfm_frequency, "
         "seg_ya_monetary_fen AS rfm_monetary_fen, seg_y1_spend_fen AS y1_spend, "
-        "seg_y2_n AS y2_n FROM customers WHERE rfm_last_day IS NOT NULL) WHERE true "
+        "seg_y2_n AS y2_n FROM customers NOT INDEXED WHERE rfm_last_day IS NOT NULL) WHERE true "
         "ON CONFLICT (k) DO UPDATE SET n = n + 1, spend = spend + excluded.spend",
         p,
     )
