@@ -83,8 +83,9 @@ async def _refresh(db: aiosqlite.Connection) -> None:
             await db.executemany(
                 "DELETE FROM search_grams WHERE gram = ? AND customer_id = ?", chunk
             )
+    # CROSS JOIN: by the touched customers (the planner would read every customer)
     new = (
-        "(SELECT c.id, c.name, c.phone FROM temp.touched t JOIN customers c ON c.id = t.id "
+        "(SELECT c.id, c.name, c.phone FROM temp.touched t CROSS JOIN customers c ON c.id = t.id "
         "LEFT JOIN temp.old_profile o ON o.id = t.id "
         f"WHERE (c.name != '' OR c.phone != '') AND (o.id IS NULL OR {changed}))"
     )
