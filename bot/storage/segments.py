@@ -475,6 +475,7 @@ async def _apply_per_customer(
     only: str | None,
     inputs: bool,
     many: float | None = None,
+    guess: ValueThresholds | None | bool = False,
 ) -> list[str]:
     """Write step 1 into customers (all, or those in the table ``only``); changed rows only.
 
@@ -482,8 +483,13 @@ async def _apply_per_customer(
     are written too; without, they are cleared, so the next full refresh recomputes them.
     With ``many``, when more than that share of the customers changed, the segment
     indexes are dropped before the write (see :func:`bot.storage.db.drop_indexes`); returns the
-    SQL to create them again (empty when none were dropped)."""
-    p: dict[str, Any] = {"as_of": as_of.isoformat()}
+    SQL to create them again (empty when none were dropped).
+
+    ``guess`` (tier mode; the stored value-class thresholds, or None when there are
+    none): the derived fields are written too, as the stored thresholds and ABC cuts
+    give them. The shop-wide step then rewrites only those the new thresholds and cuts
+    change, so each row and index entry is mostly written once, not twice."""
+    p: dict[str, Any] = {"as_of": as_of.isoformat(), "t": day_number(as_of)}
     level = _price_level_sql(cfg, p)
     own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE, *_INPUTS)
     where = f" WHERE c.id IN (SELECT id FROM {only})" if only else ""
@@ -498,7 +504,7 @@ async def _apply_per_customer(
         "coalesce(a.p_list, 0) AS price_list_fen, coalesce(a.p_net, 0) AS price_net_fen, "
         "coalesce(a.p_promo, 0) AS price_promo_net_fen, "
         + ", ".join(f"{expr if inputs else 'NULL'} AS {c}" for c, expr in _INPUTS.items())
-        + ", "
+        + ", c.buyer_id AS buyer_id, c.platform AS platform, "
         + ", ".join(f"c.{c} AS old_{c}" for c in own)
         + f" FROM customers c LEFT JOIN temp.seg_agg a ON a.cid = c.id{where}) WHERE {changed}",
         p,
@@ -510,13 +516,34 @@ async def _apply_per_customer(
         if changed_n > customers * many:
             dropped = await drop_indexes(db, "customers", SEGMENT_INDEXES)
     sets = ", ".join(f"{c} = s.{c}" for c in own)
-    # derived fields are recomputed by the shop-wide step; here they go when RFM goes
+    src = "temp.seg_pc"
+    if guess is False:
+        # derived fields are recomputed by the shop-wide step; here they go when RFM goes
+        derived = {c: c for c in _DERIVED}
+    else:
+        r, f, m = _levels_sql(cfg, p)
+        klass = _class_sql(guess, p) if guess is not None else "NULL"
+        cut_a, cut_b = await _old_cut(db, ("A",)), await _old_cut(db, ("A", "B"))
+        abc = (
+            f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
+            f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
+        )
+        src = (
+            f"(SELECT *, {r} AS g_r, {f} AS g_f, {m} AS g_m, {klass} AS g_class, {abc} AS g_abc "
+            "FROM temp.seg_pc)"
+        )
+        derived = {
+            "rfm_r": "s.g_r", "rfm_f": "s.g_f", "rfm_m": "s.g_m",
+            "rfm_cell": "'R' || s.g_r || 'F' || s.g_f || 'M' || s.g_m", "rfm_score": "NULL",
+            "value_class": "s.g_class", "abc_class": "s.g_abc",
+        }  # fmt: skip
     clear = ", ".join(
-        f"{c} = CASE WHEN s.rfm_last_day IS NULL THEN NULL ELSE {c} END" for c in _DERIVED
+        f"{c} = CASE WHEN s.rfm_last_day IS NULL THEN NULL ELSE {expr} END"
+        for c, expr in derived.items()
     )
     await db.execute(
         f"UPDATE customers SET {sets}, {clear}, segments_as_of = :as_of "
-        "FROM temp.seg_pc s WHERE customers.id = s.id",
+        f"FROM {src} s WHERE customers.id = s.id",
         p,
     )
     return dropped
@@ -1235,8 +1262,9 @@ async def refresh_all(
         if old is not None and old.inputs and old.as_of <= today and not full:
             due = await _due(db, tz, old.as_of, today)
         await _aggregate(db, cfg, tz, today, only=due, clv=True, scratch=scratch)
+        guess = old.thresholds if due and cfg.mode != "score" else False
         dropped = await _apply_per_customer(
-            db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE
+            db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE, guess=guess
         )
         fast = None
         if old is not None and not dropped:
@@ -1356,7 +1384,8 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     cfg = state.config
     await _aggregate(db, cfg, tz, today, only="temp.touched")
     # their CLV inputs and next days are left to the next full refresh
-    await _apply_per_customer(db, cfg, today, only="temp.touched", inputs=False)
+    guess = state.thresholds if cfg.mode != "score" else False
+    await _apply_per_customer(db, cfg, today, only="temp.touched", inputs=False, guess=guess)
     fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
