@@ -322,7 +322,7 @@ class OrderImport:
                 f"INSERT INTO orders (platform, order_id, customer_id, {', '.join(_COMPARED)}, "
                 f"imported_at) SELECT s.platform, s.order_id, t.cid, {values}, ? "
                 "FROM temp.stage_state t JOIN temp.stage s ON s.rowid = t.srow "
-                "WHERE t.state = 'new'",
+                "WHERE t.state = 'new' ORDER BY t.cid",
                 (now,),
             )
         if counts["updated"]:
