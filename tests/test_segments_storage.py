@@ -525,6 +525,29 @@ async def test_snapshot_rebuilt_for_a_past_day_equals_a_refresh_on_that_day(db):
     assert await segments.snapshot_days(db, past) == [past, TODAY]
 
 
+@pytest.mark.parametrize("raw", [{}, {"window_days": 90}], ids=["365 days", "90 days"])
+async def test_daily_refresh_in_a_zone_with_daylight_saving_equals_a_recompute(db, raw):
+    """Days stepping across New York's clock changes, with imports between refreshes:
+    the daily refresh (only the customers due) leaves every field, stored input and CLV
+    figure as a recompute from every order does."""
+    ny = ZoneInfo("America/New_York")
+    rng = random.Random(5)
+    await load(db, random_orders(rng, 80, 800, TODAY))
+    day = dt.date(2024, 2, 20)
+    await segments.refresh_all(db, raw, ny, day)
+    for k, step in enumerate((17, 1, 1, 1, 235, 1, 1, 1, 40)):  # around Mar 10 and Nov 3
+        day += dt.timedelta(days=step)
+        if k % 2:
+            await load(db, random_orders(rng, 50, 10, TODAY, prefix=f"n{k}-"))
+        daily = await segments.refresh_all(db, raw, ny, day)
+        fields = await all_fields(db)
+        full = await segments.refresh_all(db, raw, ny, day, full=True)
+        assert await all_fields(db) == fields, day
+        assert (daily.clv_overall, daily.clv_by_group, daily.pareto) == (
+            full.clv_overall, full.clv_by_group, full.pareto,
+        )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------
 # The per-order pass: in two halves at once, and unpacked when packed sums cannot hold
 

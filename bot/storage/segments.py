@@ -17,12 +17,17 @@ How a refresh works
 What is exact when
     * :func:`refresh_all` (the daily job, and on demand when the stored as-of day is
       not today or the configuration changed) recomputes everything as of today,
-      including the CLV and Pareto figures in ``segment_state``. Step 1 runs for every
-      customer; when the stored fields come from a refresh with the same rules, step 2
-      re-derives only where something can change, as after an import (below), plus the
-      customers whose recency crossed a tier cut or the class threshold as the calendar
-      moved. When most customers' own fields change (the first refresh) the segment
-      indexes are dropped for the writes and built again.
+      including the CLV and Pareto figures in ``segment_state``. When the stored fields
+      come from a refresh with the same rules, step 1 reads only the orders of the
+      customers that are due (:func:`_due`): each customer stores the inputs of group
+      CLV and the next day on which the calendar alone changes its figures (migration
+      0008), an import marks the customers it could not refresh as unknown, and a
+      purchase paid after the last refresh makes its buyer due. Otherwise (or with
+      ``full``) step 1 reads every order. Step 2 then re-derives only where something
+      can change, as after an import (below), plus the customers whose recency crossed
+      a tier cut or the class threshold as the calendar moved. When most customers' own
+      fields change (the first refresh) the segment indexes are dropped for the writes
+      and built again.
     * :func:`refresh_touched` (called by the order import for the customers it
       touched, in the import's transaction) recomputes step 1 for those customers
       and step 2 where it can change: the shop's sums are recomputed exactly, then
@@ -524,10 +529,7 @@ async def _apply_per_customer(
         r, f, m = _levels_sql(cfg, p)
         klass = _class_sql(guess, p) if guess is not None else "NULL"
         cut_a, cut_b = await _old_cut(db, ("A",)), await _old_cut(db, ("A", "B"))
-        abc = (
-            f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
-            f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
-        )
+        abc = _abc_sql(cut_a, cut_b, p)
         src = (
             f"(SELECT *, {r} AS g_r, {f} AS g_f, {m} AS g_m, {klass} AS g_class, {abc} AS g_abc "
             "FROM temp.seg_pc)"
@@ -742,10 +744,7 @@ async def _shopwide(
     th = await thresholds(db, src, cfg, today, sums)
     n, total = sums[0], sums[3]
     cut_a, cut_b = await _abc_cuts(db, src, cfg, total)
-    abc = (
-        f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
-        f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
-    )
+    abc = _abc_sql(cut_a, cut_b, p)
     await _derive(db, src, cfg, p, th, table, abc, only_changed=only_changed)
     return th, n, total, sums
 
@@ -948,6 +947,14 @@ def _at_or_above(key: Key | None, name: str, p: dict[str, Any]) -> str:
     )
 
 
+def _abc_sql(cut_a: Key | None, cut_b: Key | None, p: dict[str, Any]) -> str:
+    """SQL: the ABC class of a row, from the last customers of A and of B."""
+    return (
+        f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
+        f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
+    )
+
+
 def _flips(old: Fraction, new: Fraction) -> tuple[int, int] | None:
     """Integer values (F or M) whose high/low side differs between thresholds ``old`` and
     ``new`` (inclusive range), or None. High is value >= threshold."""
@@ -1044,10 +1051,7 @@ async def _shopwide_touched(
     )
     await db.executemany("INSERT OR IGNORE INTO temp.seg_cand VALUES (?)", [(i,) for i in visited])
     p: dict[str, Any] = {"t": t}
-    abc = (
-        f"CASE WHEN {_at_or_above(cut_a, 'ca', p)} THEN 'A' "
-        f"WHEN {_at_or_above(cut_b, 'cb', p)} THEN 'B' ELSE 'C' END"
-    )
+    abc = _abc_sql(cut_a, cut_b, p)
     src = (
         "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen, "
         "rfm_cell AS old_cell, rfm_score AS old_score, value_class AS old_class, "
