@@ -31,7 +31,7 @@ import aiosqlite
 
 from bot.domain.order import Order
 from bot.storage import search_grams, segments
-from bot.storage.db import AUTOCHECKPOINT, CACHE_KIB, MMAP, checkpoint_soon, drop_indexes, file_path
+from bot.storage.db import AUTOCHECKPOINT, CACHE_KIB, checkpoint_soon, drop_indexes, file_path
 
 _ORDER_COLUMNS = (
     "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
@@ -110,8 +110,6 @@ class OrderImport:
         await db.execute("PRAGMA temp.cache_size = -131072")
         # sorts (index builds, search grams) may use a second core
         await db.execute("PRAGMA threads = 2")
-        # random reads of a large archive's indexes without a system call per page
-        await db.execute(MMAP)
         # the log is copied into the file after COMMIT, on another connection
         await db.execute("PRAGMA wal_autocheckpoint = 0")
         await db.execute("BEGIN IMMEDIATE")
