@@ -520,7 +520,10 @@ async def _apply_per_customer(
         (customers,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM customers")
         if changed_n > customers * many:
             dropped = await drop_indexes(db, "customers", SEGMENT_INDEXES)
-    sets = ", ".join(f"{c} = s.{c}" for c in own)
+    # with the indexes in place, the price level (and its index entry) is written only
+    # where it changes: most customers an import touches keep theirs
+    split_price = not dropped
+    sets = ", ".join(f"{c} = s.{c}" for c in own if not (split_price and c == "price_level"))
     src = "temp.seg_pc"
     if guess is False:
         # derived fields are recomputed by the shop-wide step; here they go when RFM goes
@@ -548,6 +551,11 @@ async def _apply_per_customer(
         f"FROM {src} s WHERE customers.id = s.id",
         p,
     )
+    if split_price:
+        await db.execute(
+            "UPDATE customers SET price_level = s.price_level FROM temp.seg_pc s "
+            "WHERE customers.id = s.id AND customers.price_level IS NOT s.price_level"
+        )
     return dropped
 
 
@@ -566,13 +574,16 @@ DROP_INDEXES_SHARE = 0.2
 
 # a source is a table or sub-query with: id, buyer_id, platform, rfm_last_day,
 # rfm_frequency, rfm_monetary_fen -- only customers that have RFM
-# (the customers source is answered from the covering index customers_seg_rank, in
-# spend order, and carries the stored values so only changed rows are written)
+# (the customers source carries the stored values so only changed rows are written; its
+# sums, spend order and cuts are answered from the covering index customers_seg_rank)
 CUSTOMERS_SOURCE = (
     "(SELECT id, buyer_id, platform, rfm_last_day, rfm_frequency, rfm_monetary_fen, "
     "rfm_cell AS old_cell, rfm_score AS old_score, value_class AS old_class, "
     "abc_class AS old_abc FROM customers WHERE rfm_last_day IS NOT NULL)"
 )
+#: the same read from the table: the covering index lacks the stored cell, score and
+#: class (migration 0009), so a pass over every customer reads the rows in order
+CUSTOMERS_TABLE_SOURCE = CUSTOMERS_SOURCE.replace("FROM customers ", "FROM customers NOT INDEXED ")
 AGG_SOURCE = (
     "(SELECT c.id, c.buyer_id, c.platform, a.rfm_last_day, a.rfm_frequency, a.rfm_monetary_fen, "
     "NULL AS old_cell, NULL AS old_score, NULL AS old_class, NULL AS old_abc "
@@ -745,7 +756,8 @@ async def _shopwide(
     n, total = sums[0], sums[3]
     cut_a, cut_b = await _abc_cuts(db, src, cfg, total)
     abc = _abc_sql(cut_a, cut_b, p)
-    await _derive(db, src, cfg, p, th, table, abc, only_changed=only_changed)
+    derive_src = CUSTOMERS_TABLE_SOURCE if src == CUSTOMERS_SOURCE else src
+    await _derive(db, derive_src, cfg, p, th, table, abc, only_changed=only_changed)
     return th, n, total, sums
 
 
