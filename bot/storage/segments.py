@@ -480,7 +480,7 @@ async def _apply_per_customer(
     only: str | None,
     inputs: bool,
     many: float | None = None,
-    guess: ValueThresholds | None | bool = False,
+    guess: Derivation | None = None,
 ) -> list[str]:
     """Write step 1 into customers (all, or those in the table ``only``); changed rows only.
 
@@ -490,15 +490,14 @@ async def _apply_per_customer(
     indexes are dropped before the write (see :func:`bot.storage.db.drop_indexes`); returns the
     SQL to create them again (empty when none were dropped).
 
-    ``guess`` (tier mode; the stored value-class thresholds, or None when there are
-    none): the derived fields are written too, as the stored thresholds and ABC cuts
-    give them. The shop-wide step then rewrites only those the new thresholds and cuts
-    change, so each row and index entry is mostly written once, not twice."""
+    With ``guess`` the derived fields are written too (see :class:`Derivation`)."""
     p: dict[str, Any] = {"as_of": as_of.isoformat(), "t": day_number(as_of)}
     level = _price_level_sql(cfg, p)
     own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE, *_INPUTS)
     where = f" WHERE c.id IN (SELECT id FROM {only})" if only else ""
     changed = " OR ".join(f"{c} IS NOT old_{c}" for c in own)
+    if guess is not None and guess.exact:
+        changed = "1"  # the derived fields may change anywhere: every row
     await db.execute("DROP TABLE IF EXISTS temp.seg_pc")
     await db.execute(
         "CREATE TEMP TABLE seg_pc AS SELECT * FROM (SELECT c.id AS id, "
@@ -525,13 +524,13 @@ async def _apply_per_customer(
     split_price = not dropped
     sets = ", ".join(f"{c} = s.{c}" for c in own if not (split_price and c == "price_level"))
     src = "temp.seg_pc"
-    if guess is False:
+    if guess is None:
         # derived fields are recomputed by the shop-wide step; here they go when RFM goes
         derived = {c: c for c in _DERIVED}
     else:
         r, f, m = _levels_sql(cfg, p)
-        klass = _class_sql(guess, p) if guess is not None else "NULL"
-        cut_a, cut_b = await _old_cut(db, ("A",)), await _old_cut(db, ("A", "B"))
+        klass = _class_sql(guess.th, p) if guess.th is not None else "NULL"
+        cut_a, cut_b = guess.cuts or (await _old_cut(db, ("A",)), await _old_cut(db, ("A", "B")))
         abc = _abc_sql(cut_a, cut_b, p)
         src = (
             f"(SELECT *, {r} AS g_r, {f} AS g_f, {m} AS g_m, {klass} AS g_class, {abc} AS g_abc "
@@ -557,6 +556,23 @@ async def _apply_per_customer(
             "WHERE customers.id = s.id AND customers.price_level IS NOT s.price_level"
         )
     return dropped
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Derived fields (levels, cell, class, ABC; tier mode) written by step 1 itself.
+
+    ``exact``: ``th`` and ``cuts`` are the new ones (computed from temp.seg_agg before
+    the write): every customer is written once and the shop-wide step is not needed.
+    Otherwise ``th`` is the stored thresholds and the cuts are found among the customers
+    step 1 leaves alone: most guesses are right, and the shop-wide step then rewrites
+    only the rows whose new thresholds and cuts differ, so each row and index entry is
+    mostly written once, not twice.
+    """
+
+    th: ValueThresholds | None
+    exact: bool = False
+    cuts: tuple[Key | None, Key | None] | None = None
 
 
 #: The indexes on customers' segment fields. Writing most customers' rows (the first
@@ -1278,17 +1294,29 @@ async def refresh_all(
         if old is not None and old.inputs and old.as_of <= today and not full:
             due = await _due(db, tz, old.as_of, today)
         await _aggregate(db, cfg, tz, today, only=due, clv=True, scratch=scratch)
-        guess = old.thresholds if due and cfg.mode != "score" else False
+        guess = exact = None
+        if cfg.mode != "score" and old is None:  # most rows change: derive first, write once
+            sums = await _sums(db, AGG_SOURCE, today)
+            th = await thresholds(db, AGG_SOURCE, cfg, today, sums)
+            cuts = await _abc_cuts(db, AGG_SOURCE, cfg, sums[3])
+            guess = exact = Derivation(th, exact=True, cuts=cuts)
+        elif cfg.mode != "score" and old is not None and due:
+            guess = Derivation(old.thresholds)
         dropped = await _apply_per_customer(
             db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE, guess=guess
         )
-        fast = None
-        if old is not None and not dropped:
-            fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
-        if fast is None:
-            fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
+        if exact is not None:
+            fast = (exact.th, sums[0], sums[3], sums)
+        else:
+            fast = None
+            if old is not None and not dropped:
+                fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
+            if fast is None:
+                fast = await _shopwide(
+                    db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
+                )
+            await _apply_shopwide(db, today)
         th, n, total, sums = fast
-        await _apply_shopwide(db, today)
         for sql in dropped:
             await db.execute(sql)
         pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
@@ -1400,7 +1428,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     cfg = state.config
     await _aggregate(db, cfg, tz, today, only="temp.touched")
     # their CLV inputs and next days are left to the next full refresh
-    guess = state.thresholds if cfg.mode != "score" else False
+    guess = Derivation(state.thresholds) if cfg.mode != "score" else None
     await _apply_per_customer(db, cfg, today, only="temp.touched", inputs=False, guess=guess)
     fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
     if fast is None:
