@@ -25,9 +25,11 @@ What is exact when
       purchase paid after the last refresh makes its buyer due. Otherwise (or with
       ``full``) step 1 reads every order. Step 2 then re-derives only where something
       can change, as after an import (below), plus the customers whose recency crossed
-      a tier cut or the class threshold as the calendar moved. When most customers' own
-      fields change (the first refresh) the segment indexes are dropped for the writes
-      and built again.
+      a tier cut or the class threshold as the calendar moved. Without usable stored
+      fields (the first refresh, changed rules; tier mode) the thresholds and ABC cuts
+      come from the pass and every customer is written once, own and derived fields
+      together. When most customers change the segment indexes are dropped for the
+      writes and built again.
     * :func:`refresh_touched` (called by the order import for the customers it
       touched, in the import's transaction) recomputes step 1 for those customers
       and step 2 where it can change: the shop's sums are recomputed exactly, then
