@@ -470,7 +470,7 @@ async def import_file(
                 await asyncio.sleep(0)  # let the bot answer others between batches
             assert last is not None
             read, skipped, examples = last.rows_read, last.rows_skipped, list(last.examples)
-            if helper is not None and second is not None:
+            if helper is not None:
                 # the worker's part follows this one: its row numbers count on from here
                 async for rows in helper.batches(last.row - 1):
                     await imp.add_rows(rows)

@@ -1,4 +1,5 @@
-"""Opening the database: pragmas, migrations, and dropping indexes around bulk writes."""
+"""Opening the database (pragmas, migrations), dropping indexes around bulk writes, and
+checkpointing the write-ahead log off the writer's path."""
 
 from __future__ import annotations
 

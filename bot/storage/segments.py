@@ -328,7 +328,7 @@ async def _aggregate(
     await db.execute(
         f"CREATE TEMP TABLE seg_agg (cid INTEGER PRIMARY KEY, {', '.join(_AGG_COLUMNS)})"
     )
-    split = await _split_point(db) if scratch is not None and not only else None
+    split = await _split_point(db, scratch.orders) if scratch is not None and not only else None
     for pack in (True, False):
         p: dict[str, Any] = {}
         sql = _aggregate_sql(cfg, tz, today, p, where=where, price=price, clv=clv, pack=pack)
@@ -355,6 +355,7 @@ class Scratch:
 
     dir: str
     db_path: str
+    orders: int  # rows of the orders table (its largest rowid)
     passes: int = 0
 
     def next_path(self) -> str:
@@ -371,7 +372,7 @@ async def _scratch_for(db: aiosqlite.Connection) -> Scratch | None:
     main = await file_path(db)
     if not main:
         return None
-    return Scratch(tempfile.mkdtemp(prefix="kefu-seg-"), main)
+    return Scratch(tempfile.mkdtemp(prefix="kefu-seg-"), main, size)
 
 
 async def _drop_scratch(db: aiosqlite.Connection, scratch: Scratch | None) -> None:
@@ -386,9 +387,8 @@ async def _drop_scratch(db: aiosqlite.Connection, scratch: Scratch | None) -> No
         shutil.rmtree(scratch.dir, ignore_errors=True)
 
 
-async def _split_point(db: aiosqlite.Connection) -> int:
-    """The customer id at about half of the orders (in customer order)."""
-    (size,) = await _one(db, "SELECT coalesce(max(rowid), 0) FROM orders")
+async def _split_point(db: aiosqlite.Connection, size: int) -> int:
+    """The customer id at about half of the ``size`` orders (in customer order)."""
     row = await _one(
         db,
         "SELECT customer_id FROM orders INDEXED BY orders_by_customer ORDER BY customer_id "
@@ -530,8 +530,7 @@ async def _apply_per_customer(
         # derived fields are recomputed by the shop-wide step; here they go when RFM goes
         derived = {c: c for c in _DERIVED}
     else:
-        r, f, m = _levels_sql(cfg, p)
-        klass = _class_sql(guess.th, p) if guess.th is not None else "NULL"
+        r, f, m, klass = _level_class_sql(cfg, guess.th, p)
         cut_a, cut_b = guess.cuts or (await _old_cut(db, ("A",)), await _old_cut(db, ("A", "B")))
         abc = _abc_sql(cut_a, cut_b, p)
         src = (
@@ -540,7 +539,7 @@ async def _apply_per_customer(
         )
         derived = {
             "rfm_r": "s.g_r", "rfm_f": "s.g_f", "rfm_m": "s.g_m",
-            "rfm_cell": "'R' || s.g_r || 'F' || s.g_f || 'M' || s.g_m", "rfm_score": "NULL",
+            "rfm_cell": _cell_sql("s.g_r", "s.g_f", "s.g_m"), "rfm_score": "NULL",
             "value_class": "s.g_class", "abc_class": "s.g_abc",
         }  # fmt: skip
     clear = ", ".join(
@@ -721,6 +720,19 @@ def _class_sql(th: ValueThresholds, p: dict[str, Any], prefix: str = "vc") -> st
     return f"CASE {bits} {whens} END"
 
 
+def _cell_sql(r: str, f: str, m: str) -> str:
+    """SQL: the RFM cell (R3F2M1) of level expressions ``r``, ``f``, ``m``."""
+    return f"'R' || {r} || 'F' || {f} || 'M' || {m}"
+
+
+def _level_class_sql(
+    cfg: SegmentConfig, th: ValueThresholds | None, p: dict[str, Any]
+) -> tuple[str, str, str, str]:
+    """SQL of the rfm_* columns: R, F, M levels (or scores) and the value class."""
+    r, f, m = _levels_sql(cfg, p)
+    return r, f, m, (_class_sql(th, p) if th is not None else "NULL")
+
+
 def _levels_sql(cfg: SegmentConfig, p: dict[str, Any]) -> tuple[str, str, str]:
     """SQL for the R, F, M levels (tier mode) or SPSS scores (score mode)."""
     if cfg.mode == "score":
@@ -750,8 +762,8 @@ def _levels_sql(cfg: SegmentConfig, p: dict[str, Any]) -> tuple[str, str, str]:
 
 
 _RANKING = "rfm_monetary_fen DESC, buyer_id, platform"
-#: (value thresholds, customers with RFM, total spend, the sums as of the day)
-Shopwide = tuple[ValueThresholds | None, int, int, tuple[int, int, int, int]]
+#: (value thresholds, the sums as of the day: customers with RFM, R days, F, M)
+Shopwide = tuple[ValueThresholds | None, tuple[int, int, int, int]]
 
 
 async def _shopwide(
@@ -771,12 +783,11 @@ async def _shopwide(
     p: dict[str, Any] = {"t": day_number(today)}
     sums = await _sums(db, src, today)
     th = await thresholds(db, src, cfg, today, sums)
-    n, total = sums[0], sums[3]
-    cut_a, cut_b = await _abc_cuts(db, src, cfg, total)
+    cut_a, cut_b = await _abc_cuts(db, src, cfg, sums[3])
     abc = _abc_sql(cut_a, cut_b, p)
     derive_src = CUSTOMERS_TABLE_SOURCE if src == CUSTOMERS_SOURCE else src
     await _derive(db, derive_src, cfg, p, th, table, abc, only_changed=only_changed)
-    return th, n, total, sums
+    return th, sums
 
 
 async def _abc_cuts(
@@ -818,8 +829,7 @@ async def _derive(
     only_changed: bool,
 ) -> None:
     """temp.<table> from ``src``: levels, cell, score, class, and ABC by ``abc``."""
-    r, f, m = _levels_sql(cfg, p)
-    klass = _class_sql(th, p) if th is not None else "NULL"
+    r, f, m, klass = _level_class_sql(cfg, th, p)
     score = "100 * r + 10 * f + m" if cfg.mode == "score" else "NULL"
     await db.execute(f"DROP TABLE IF EXISTS temp.{table}")
     changed = (
@@ -830,8 +840,7 @@ async def _derive(
     )
     await db.execute(
         f"CREATE TEMP TABLE {table} AS SELECT * FROM ("
-        "SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, "
-        "'R' || r || 'F' || f || 'M' || m AS rfm_cell, "
+        f"SELECT id, r AS rfm_r, f AS rfm_f, m AS rfm_m, {_cell_sql('r', 'f', 'm')} AS rfm_cell, "
         f"{score} AS rfm_score, value_class, {abc} AS abc_class, "
         "old_cell, old_score, old_class, old_abc "
         f"FROM (SELECT id, {r} AS r, {f} AS f, {m} AS m, {klass} AS value_class, "
@@ -1037,7 +1046,7 @@ async def _shopwide_touched(
     th = await thresholds(db, CUSTOMERS_SOURCE, cfg, today, sums)
     if (th is None) != (old_th is None):
         return None
-    n, total = sums[0], sums[3]
+    total = sums[3]
     await db.execute("DROP TABLE IF EXISTS temp.seg_cand")
     await db.execute("CREATE TEMP TABLE seg_cand (id INTEGER PRIMARY KEY)")
     await db.execute("INSERT INTO temp.seg_cand SELECT id FROM temp.seg_pc")
@@ -1089,7 +1098,7 @@ async def _shopwide_touched(
         "WHERE id IN (SELECT id FROM temp.seg_cand) AND rfm_last_day IS NOT NULL)"
     )
     await _derive(db, src, cfg, p, th, "seg_sw", abc, only_changed=True)
-    return th, n, total, sums
+    return th, sums
 
 
 async def _apply_shopwide(db: aiosqlite.Connection, as_of: dt.date) -> None:
@@ -1249,10 +1258,7 @@ async def _write_state(
 
 
 async def _drop_temps(db: aiosqlite.Connection) -> None:
-    for t in (
-        "seg_promo_days", "seg_agg", "seg_pc", "seg_sw", "seg_snap", "seg_cand", "seg_clv",
-        "seg_due",
-    ):  # fmt: skip
+    for t in ("seg_agg", "seg_pc", "seg_sw", "seg_snap", "seg_cand", "seg_clv", "seg_due"):
         await db.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
@@ -1302,13 +1308,13 @@ async def refresh_all(
             th = await thresholds(db, AGG_SOURCE, cfg, today, sums)
             cuts = await _abc_cuts(db, AGG_SOURCE, cfg, sums[3])
             guess = exact = Derivation(th, exact=True, cuts=cuts)
-        elif cfg.mode != "score" and old is not None and due:
+        elif cfg.mode != "score" and due and old is not None:  # old: set whenever due is
             guess = Derivation(old.thresholds)
         dropped = await _apply_per_customer(
             db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE, guess=guess
         )
         if exact is not None:
-            fast = (exact.th, sums[0], sums[3], sums)
+            fast = (exact.th, sums)
         else:
             fast = None
             if old is not None and not dropped:
@@ -1318,10 +1324,10 @@ async def refresh_all(
                     db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
                 )
             await _apply_shopwide(db, today)
-        th, n, total, sums = fast
+        th, sums = fast
         for sql in dropped:
             await db.execute(sql)
-        pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
+        pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, sums[0], sums[3])
         clv, history = await _clv_figures(db, cfg, today)
         await _write_state(
             db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
@@ -1435,9 +1441,9 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
-    th, n, total, sums = fast
+    th, sums = fast
     await _apply_shopwide(db, today)
-    pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, n, total)
+    pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, sums[0], sums[3])
     clv = None
     if state.clv_overall is not None:
         clv = {
