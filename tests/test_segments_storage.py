@@ -387,6 +387,45 @@ async def test_incremental_abc_cut_walks_the_spend_ranking_one_customer_at_a_tim
         await import_then_compare(tmp_path / f"k{seed}.db", seed, raw, 5 + 5 * seed)
 
 
+@pytest.mark.parametrize("move", ["refunded", "partly refunded", "buys more"])
+async def test_an_import_moving_the_customers_at_the_abc_cuts_equals_a_recompute(db, move):
+    """The last customers of A and of B (the stored cuts, where the import's search for
+    the new cuts starts) are themselves changed by the import: still what a full
+    refresh gives, and the stored cuts are the new last customers of A and B."""
+    today = local_today(SH)
+    noon = int(dt.datetime.combine(today, dt.time(12), SH).timestamp())
+    first = [order(f"o{i}", f"c{i:02}", noon - i * DAY, 1000 * (i + 1) ** 2) for i in range(20)]
+    await load(db, first)
+    state = await segments.refresh_all(db, {}, SH, today)
+    assert state.cuts is not None and None not in state.cuts
+    at_cuts = [o for o in first if o.buyer_id in {k[1] for k in state.cuts}]
+    assert len(at_cuts) == 2
+    fen = {"refunded": 0, "partly refunded": 990, "buys more": 10**6}[move]
+    changes = [
+        order(o.order_id, o.buyer_id, o.paid_at, o.amount_paid_fen, refunded_fen=o.amount_paid_fen)
+        if move == "refunded"
+        else order(o.order_id, o.buyer_id, o.paid_at, o.amount_paid_fen,
+                   refunded_fen=o.amount_paid_fen - fen)
+        if move == "partly refunded"
+        else order(f"{o.order_id}-more", o.buyer_id, noon, fen)
+        for o in at_cuts
+    ]  # fmt: skip
+    await load(db, changes)  # refreshes incrementally
+    incremental, cuts = await stored(db), (await segments.load_state(db)).cuts
+    before = at_cuts[0].amount_paid_fen
+    moved = {"refunded": None, "partly refunded": fen, "buys more": before + fen}
+    assert incremental[at_cuts[0].buyer_id]["rfm_monetary_fen"] == moved[move]
+    recomputed = await segments.refresh_all(db, {}, SH, today, full=True)
+    assert await stored(db) == incremental
+    assert cuts == recomputed.cuts
+    ranked = sorted(
+        ((r["rfm_monetary_fen"], b) for b, r in incremental.items() if r["abc_class"]),
+        key=lambda mb: (-mb[0], mb[1]),
+    )
+    last = {r["abc_class"]: (m, b, "taobao") for m, b in ranked for r in [incremental[b]]}
+    assert cuts == (last["A"], last["B"])
+
+
 async def import_then_compare(path, seed, raw, changes) -> None:
     rng = random.Random(seed)
     today = local_today(SH)

@@ -531,7 +531,10 @@ async def _apply_per_customer(
         derived = {c: c for c in _DERIVED}
     else:
         r, f, m, klass = _level_class_sql(cfg, guess.th, p)
-        cut_a, cut_b = guess.cuts or (await _old_cut(db, ("A",)), await _old_cut(db, ("A", "B")))
+        cut_a, cut_b = guess.cuts or (
+            await _old_cut(db, ("A",), guess.old_cuts),
+            await _old_cut(db, ("A", "B"), guess.old_cuts),
+        )
         abc = _abc_sql(cut_a, cut_b, p)
         src = (
             f"(SELECT *, {r} AS g_r, {f} AS g_f, {m} AS g_m, {klass} AS g_class, {abc} AS g_abc "
@@ -573,15 +576,15 @@ class Derivation:
 
     th: ValueThresholds | None
     exact: bool = False
-    cuts: tuple[Key | None, Key | None] | None = None
+    cuts: Cuts | None = None
+    #: the ABC cuts the last refresh stored (None: not known), where the search for the
+    #: cuts among the customers step 1 leaves alone starts
+    old_cuts: Cuts | None = None
 
 
 #: The indexes on customers' segment fields. Writing most customers' rows (the first
 #: refresh of a shop, a change of rules) costs less with them dropped and built again.
-SEGMENT_INDEXES = (
-    "customers_seg_rank", "customers_by_class", "customers_by_cell", "customers_by_abc",
-    "customers_by_price_level",
-)  # fmt: skip
+SEGMENT_INDEXES = ("customers_seg_rank", "customers_by_segment", "customers_by_price_level")
 #: ... when more than this share of the customers' own fields changed
 DROP_INDEXES_SHARE = 0.2
 
@@ -598,8 +601,8 @@ CUSTOMERS_SOURCE = (
     "rfm_cell AS old_cell, rfm_score AS old_score, value_class AS old_class, "
     "abc_class AS old_abc FROM customers WHERE rfm_last_day IS NOT NULL)"
 )
-#: the same read from the table: the covering index lacks the stored cell, score and
-#: class (migration 0009), so a pass over every customer reads the rows in order
+#: the same read from the table: the covering index lacks the stored score, so a pass
+#: over every customer reads the rows in order
 CUSTOMERS_TABLE_SOURCE = CUSTOMERS_SOURCE.replace("FROM customers ", "FROM customers NOT INDEXED ")
 AGG_SOURCE = (
     "(SELECT c.id, c.buyer_id, c.platform, a.rfm_last_day, a.rfm_frequency, a.rfm_monetary_fen, "
@@ -762,8 +765,12 @@ def _levels_sql(cfg: SegmentConfig, p: dict[str, Any]) -> tuple[str, str, str]:
 
 
 _RANKING = "rfm_monetary_fen DESC, buyer_id, platform"
-#: (value thresholds, the sums as of the day: customers with RFM, R days, F, M)
-Shopwide = tuple[ValueThresholds | None, tuple[int, int, int, int]]
+#: a customer's place in the spend ranking: (M, buyer id, platform)
+Key = tuple[int, str, str]
+#: the last customers of class A and of class B (None: the class is empty)
+Cuts = tuple[Key | None, Key | None]
+#: (value thresholds, the sums as of the day: customers with RFM, R days, F, M, ABC cuts)
+Shopwide = tuple[ValueThresholds | None, tuple[int, int, int, int], "Cuts"]
 
 
 async def _shopwide(
@@ -778,7 +785,7 @@ async def _shopwide(
     """temp.<table>(id, rfm_r, rfm_f, rfm_m, rfm_cell, rfm_score, value_class, abc_class).
 
     With ``only_changed``, only the rows whose values differ from the source's old_*
-    columns. Returns (value thresholds, customers, total spend).
+    columns. Returns (value thresholds, sums, ABC cuts).
     """
     p: dict[str, Any] = {"t": day_number(today)}
     sums = await _sums(db, src, today)
@@ -787,7 +794,7 @@ async def _shopwide(
     abc = _abc_sql(cut_a, cut_b, p)
     derive_src = CUSTOMERS_TABLE_SOURCE if src == CUSTOMERS_SOURCE else src
     await _derive(db, derive_src, cfg, p, th, table, abc, only_changed=only_changed)
-    return th, sums
+    return th, sums, (cut_a, cut_b)
 
 
 async def _abc_cuts(
@@ -865,7 +872,6 @@ _KEY_ROWS = (
     "WHERE rfm_last_day IS NOT NULL AND "
 )
 _WALK_CHUNK = 2000
-Key = tuple[int, str, str]
 
 
 async def _rows(db: aiosqlite.Connection, sql: str, params: Any) -> list[Any]:
@@ -913,20 +919,42 @@ async def _before(db: aiosqlite.Connection, key: Key, inclusive: bool) -> list[A
     return rows
 
 
-async def _old_cut(db: aiosqlite.Connection, classes: tuple[str, ...]) -> Key | None:
-    """The last customer (in ranking) not changed by step 1 whose stored ABC is in ``classes``."""
-    for klass in reversed(classes):
+async def _old_cut(
+    db: aiosqlite.Connection, classes: tuple[str, ...], stored: Cuts | None
+) -> Key | None:
+    """The last customer (in ranking) not changed by step 1 whose stored ABC is in ``classes``.
+
+    ``stored``: the cuts the last refresh stored. Every customer ranked after the stored
+    cut of the last class has another class, so the answer is the first unchanged one
+    at or before it: a seek. Without them, a walk up from the bottom of the ranking."""
+    unchanged = (
+        "SELECT rfm_monetary_fen, buyer_id, platform FROM customers "
+        "WHERE rfm_last_day IS NOT NULL "
+        f"AND abc_class IN ({', '.join('?' * len(classes))}) "
+        "AND id NOT IN (SELECT id FROM temp.seg_pc) AND "
+    )
+    if stored is None:
         row = await _one(
-            db,
-            "SELECT rfm_monetary_fen, buyer_id, platform FROM customers "
-            "WHERE abc_class = ? AND rfm_last_day IS NOT NULL "
-            "AND id NOT IN (SELECT id FROM temp.seg_pc) "
-            "ORDER BY rfm_monetary_fen, buyer_id DESC, platform DESC LIMIT 1",
-            (klass,),
+            db, unchanged + "1 ORDER BY rfm_monetary_fen, buyer_id DESC, platform DESC LIMIT 1",
+            classes,
         )
-        if row is not None:
-            return (row[0], row[1], row[2])
-    return None
+        return None if row is None else (row[0], row[1], row[2])
+    key = stored[len(classes) - 1]
+    if key is None:
+        return None
+    m, b, pl = key
+    row = await _one(
+        db,
+        unchanged + "rfm_monetary_fen = ? AND (buyer_id, platform) <= (?, ?) "
+        "ORDER BY buyer_id DESC, platform DESC LIMIT 1",
+        (*classes, m, b, pl),
+    ) or await _one(
+        db,
+        unchanged + "rfm_monetary_fen > ? "
+        "ORDER BY rfm_monetary_fen, buyer_id DESC, platform DESC LIMIT 1",
+        (*classes, m),
+    )
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def _new_cut(
@@ -1025,6 +1053,7 @@ async def _shopwide_touched(
     old_th: ValueThresholds | None,
     old_day: dt.date | None = None,
     old_sums: Sums | None = None,
+    old_cuts: Cuts | None = None,
 ) -> Shopwide | None:
     """temp.seg_sw like :func:`_shopwide` (changed rows only) after step 1 (temp.seg_pc
     holds the customers whose own fields changed), reading only the customers whose derived
@@ -1083,10 +1112,10 @@ async def _shopwide_touched(
     visited: list[int] = []
     a, b = cfg.abc.a_share, cfg.abc.b_share
     cut_a = await _new_cut(
-        db, await _old_cut(db, ("A",)), a.denominator, total * a.numerator, visited
+        db, await _old_cut(db, ("A",), old_cuts), a.denominator, total * a.numerator, visited
     )
     cut_b = await _new_cut(
-        db, await _old_cut(db, ("A", "B")), b.denominator, total * b.numerator, visited
+        db, await _old_cut(db, ("A", "B"), old_cuts), b.denominator, total * b.numerator, visited
     )
     await db.executemany("INSERT OR IGNORE INTO temp.seg_cand VALUES (?)", [(i,) for i in visited])
     p: dict[str, Any] = {"t": t}
@@ -1098,7 +1127,7 @@ async def _shopwide_touched(
         "WHERE id IN (SELECT id FROM temp.seg_cand) AND rfm_last_day IS NOT NULL)"
     )
     await _derive(db, src, cfg, p, th, "seg_sw", abc, only_changed=True)
-    return th, sums
+    return th, sums, (cut_a, cut_b)
 
 
 async def _apply_shopwide(db: aiosqlite.Connection, as_of: dt.date) -> None:
@@ -1193,6 +1222,8 @@ class SegmentState:
     #: every customer's CLV inputs and next day are stored (migration 0008), exact for
     #: each customer whose next day is known: a daily refresh reads only the others' orders
     inputs: bool = False
+    #: the ABC cuts (None when stored by an older kefu)
+    cuts: Cuts | None = None
 
     @property
     def config(self) -> SegmentConfig:
@@ -1221,7 +1252,13 @@ async def load_state(db: aiosqlite.Connection) -> SegmentState | None:
         refreshed_at=row[4],
         sums=Sums(*fig["sums"]) if fig.get("sums") else None,
         inputs=bool(fig.get("inputs")),
+        cuts=_cuts_load(fig["cuts"]) if "cuts" in fig else None,
     )
+
+
+def _cuts_load(cuts: list) -> Cuts:
+    a, b = (None if k is None else (k[0], k[1], k[2]) for k in cuts)
+    return a, b
 
 
 async def _write_state(
@@ -1236,6 +1273,7 @@ async def _write_state(
     history_days: int | None,
     sums: Sums,
     inputs: bool,
+    cuts: Cuts,
 ) -> None:
     figures = {
         "thresholds": _th_json(th),
@@ -1247,6 +1285,7 @@ async def _write_state(
         "history_days": history_days,
         "sums": list(sums.astuple()),
         "inputs": inputs,
+        "cuts": [None if k is None else list(k) for k in cuts],
     }  # fmt: skip
     await db.execute(
         "INSERT INTO segment_state (id, as_of, tz, config, figures, refreshed_at) "
@@ -1309,22 +1348,25 @@ async def refresh_all(
             cuts = await _abc_cuts(db, AGG_SOURCE, cfg, sums[3])
             guess = exact = Derivation(th, exact=True, cuts=cuts)
         elif cfg.mode != "score" and due and old is not None:  # old: set whenever due is
-            guess = Derivation(old.thresholds)
+            guess = Derivation(old.thresholds, old_cuts=old.cuts)
         dropped = await _apply_per_customer(
             db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE, guess=guess
         )
         if exact is not None:
-            fast = (exact.th, sums)
+            assert exact.cuts is not None
+            fast = (exact.th, sums, exact.cuts)
         else:
             fast = None
             if old is not None and not dropped:
-                fast = await _shopwide_touched(db, cfg, today, old.thresholds, old.as_of)
+                fast = await _shopwide_touched(
+                    db, cfg, today, old.thresholds, old.as_of, old_cuts=old.cuts
+                )
             if fast is None:
                 fast = await _shopwide(
                     db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
                 )
             await _apply_shopwide(db, today)
-        th, sums = fast
+        th, sums, cuts = fast
         for sql in dropped:
             await db.execute(sql)
         pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, sums[0], sums[3])
@@ -1332,6 +1374,7 @@ async def refresh_all(
         await _write_state(
             db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
             history_days=history, sums=Sums.from_day(sums, day_number(today)), inputs=True,
+            cuts=cuts,
         )  # fmt: skip
         await _drop_temps(db)
         if not in_transaction:
@@ -1436,12 +1479,16 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     cfg = state.config
     await _aggregate(db, cfg, tz, today, only="temp.touched")
     # their CLV inputs and next days are left to the next full refresh
-    guess = Derivation(state.thresholds) if cfg.mode != "score" else None
+    guess = (
+        Derivation(state.thresholds, old_cuts=state.cuts) if cfg.mode != "score" else None
+    )
     await _apply_per_customer(db, cfg, today, only="temp.touched", inputs=False, guess=guess)
-    fast = await _shopwide_touched(db, cfg, today, state.thresholds, old_sums=state.sums)
+    fast = await _shopwide_touched(
+        db, cfg, today, state.thresholds, old_sums=state.sums, old_cuts=state.cuts
+    )
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
-    th, sums = fast
+    th, sums, cuts = fast
     await _apply_shopwide(db, today)
     pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, sums[0], sums[3])
     clv = None
@@ -1453,7 +1500,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     await _write_state(
         db, as_of=today, tz=state.tz, raw=state.raw_config, th=th, pareto=pareto, clv=clv,
         history_days=state.history_days, sums=Sums.from_day(sums, day_number(today)),
-        inputs=state.inputs,
+        inputs=state.inputs, cuts=cuts,
     )  # fmt: skip
     await _drop_temps(db)
     return True
@@ -1477,17 +1524,31 @@ async def ensure_current(
 # Snapshots
 
 
+async def _counts(db: aiosqlite.Connection, source: str) -> dict[Kind, dict[str, int]]:
+    """Customers per class, cell and ABC class in ``source``, in one pass (for the
+    customers table, over the index customers_by_segment, already grouped)."""
+    if source == "customers":
+        source = "customers INDEXED BY customers_by_segment"
+    out: dict[Kind, dict[str, int]] = {k: {} for k in KINDS}
+    async with db.execute(
+        "SELECT value_class, rfm_cell, abc_class, count(*) FROM "
+        f"{source} GROUP BY value_class, rfm_cell, abc_class"
+    ) as cur:
+        for *keys, n in await cur.fetchall():
+            for kind, key in zip(("class", "cell", "abc"), keys, strict=True):
+                if key is not None:
+                    out[kind][key] = out[kind].get(key, 0) + n
+    return out
+
+
 async def _store_snapshot(db: aiosqlite.Connection, day: dt.date, source: str) -> None:
     """Replace ``day``'s counts per cell, class and ABC class with those of ``source``."""
     await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
-    for kind in KINDS:
-        col = _COLUMN[kind]
-        await db.execute(
-            "INSERT INTO segment_snapshots (day, kind, key, count) "
-            f"SELECT ?, ?, {col}, count(*) FROM {source} WHERE {col} IS NOT NULL "
-            f"GROUP BY {col}",
-            (day.isoformat(), kind),
-        )
+    counts = await _counts(db, source)
+    await db.executemany(
+        "INSERT INTO segment_snapshots (day, kind, key, count) VALUES (?, ?, ?, ?)",
+        [(day.isoformat(), kind, key, n) for kind in KINDS for key, n in counts[kind].items()],
+    )
 
 
 async def write_snapshot(db: aiosqlite.Connection, day: dt.date) -> None:
@@ -1566,14 +1627,7 @@ async def trend(
 
 async def distribution(db: aiosqlite.Connection) -> dict[Kind, dict[str, int]]:
     """Current counts per class, cell and ABC class (customers with a segment)."""
-    out: dict[Kind, dict[str, int]] = {}
-    for kind in KINDS:
-        col = _COLUMN[kind]
-        async with db.execute(
-            f"SELECT {col}, count(*) FROM customers WHERE {col} IS NOT NULL GROUP BY {col}"
-        ) as cur:
-            out[kind] = {k: n for k, n in await cur.fetchall()}
-    return out
+    return await _counts(db, "customers")
 
 
 async def price_levels(db: aiosqlite.Connection) -> dict[str, int]:
@@ -1681,16 +1735,26 @@ async def segment_fields(
     return None if row is None else _fields(row, today)
 
 
+def _segment_sql(col: str) -> str:
+    """The fields of a segment's customers in ranking order: the spend index read in
+    order, its members picked out by the index alone."""
+    return (
+        f"{_FIELDS_SQL} INDEXED BY customers_seg_rank WHERE rfm_last_day IS NOT NULL "
+        f"AND {col} = ? ORDER BY {_RANKING}"
+    )
+
+
 async def list_segment(
     db: aiosqlite.Connection, kind: Kind, key: str, today: dt.date, *, offset: int, limit: int
 ) -> tuple[int, list[SegmentFields]]:
-    """(total, one page) of the customers in a class, cell or ABC class, biggest spend first."""
+    """(total, one page) of the customers in a class, cell or ABC class, biggest spend first
+    (ties by buyer id, as the ABC ranking)."""
     col = _COLUMN[kind]
-    (total,) = await _one(db, f"SELECT count(*) FROM customers WHERE {col} = ?", (key,))
-    async with db.execute(
-        _FIELDS_SQL + f" WHERE {col} = ? ORDER BY rfm_monetary_fen DESC, id LIMIT ? OFFSET ?",
-        (key, limit, offset),
-    ) as cur:
+    (total,) = await _one(
+        db, f"SELECT count(*) FROM customers INDEXED BY customers_by_segment WHERE {col} = ?",
+        (key,),
+    )
+    async with db.execute(_segment_sql(col) + " LIMIT ? OFFSET ?", (key, limit, offset)) as cur:
         rows = [_fields(r, today) for r in await cur.fetchall()]
     return total, rows
 
@@ -1699,10 +1763,7 @@ async def iter_segment(
     db: aiosqlite.Connection, kind: Kind, key: str, today: dt.date
 ) -> AsyncIterator[SegmentFields]:
     """Every customer of a segment, for the CSV export (same order as the list)."""
-    col = _COLUMN[kind]
-    async with db.execute(
-        _FIELDS_SQL + f" WHERE {col} = ? ORDER BY rfm_monetary_fen DESC, id", (key,)
-    ) as cur:
+    async with db.execute(_segment_sql(_COLUMN[kind]), (key,)) as cur:
         async for row in cur:
             yield _fields(row, today)
 
