@@ -1,5 +1,6 @@
 """The database: migrations, atomic imports, idempotence, aggregates."""
 
+import random
 import sqlite3
 
 import pytest
@@ -9,7 +10,7 @@ from bot.storage import staff
 from bot.storage.customers import archive_counts, get_by_buyer_id
 from bot.storage.db import SchemaTooNew, open_db, schema_version
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.order_import import OrderImport
+from bot.storage.order_import import OrderImport, refresh_customers
 
 DAY = 86400
 
@@ -112,6 +113,56 @@ async def test_reimport_changes_nothing_and_newer_export_updates(db):
     assert (later.orders_updated, later.customers_updated) == (1, 1)
     alice = await get_by_buyer_id(db, "alice")
     assert (alice["paid_order_count"], alice["total_spent_fen"]) == (1, 10000)
+
+
+AGGREGATES = (
+    "order_count", "paid_order_count", "total_spent_fen", "first_purchase_at",
+    "last_purchase_at", "avg_order_value_fen", "avg_interval_s", "discount_order_count",
+    "coupon_order_count", "discount_total_fen", "coupon_total_fen",
+)  # fmt: skip
+
+
+async def _aggregates(db) -> dict[str, tuple]:
+    cols = ", ".join(AGGREGATES)
+    rows = await db.execute_fetchall(f"SELECT buyer_id, {cols} FROM customers")
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+async def test_aggregates_kept_by_imports_equal_a_recount_of_every_order(db):
+    """An import adds a customer's new orders to the stored figures and recounts those
+    with a changed order: after imports of new orders, refunds, cancellations, orders
+    moved to another buyer, discounts and coupons, every customer's figures are those a
+    count over all their orders gives."""
+    rng = random.Random(11)
+    t0 = 1_700_000_000
+    orders: dict[str, Order] = {}
+    for step in range(8):
+        batch = []
+        for k in range(rng.randint(1, 25)):
+            status = rng.choice(["completed", "completed", "paid", "refunded", "unpaid"])
+            batch.append(_order(
+                f"{step}-{k}", f"b{rng.randint(0, 9)}", status, rng.randint(100, 50_000),
+                created_at=t0 + rng.randint(0, 400) * DAY,
+                discount_fen=rng.choice([0, 0, 300]), coupon_fen=rng.choice([0, 500]),
+            ))  # fmt: skip
+        for old in rng.sample(sorted(orders.values(), key=lambda o: o.order_id),
+                              k=min(len(orders), rng.randint(0, 6))):  # fmt: skip
+            batch.append(_order(
+                old.order_id, rng.choice([old.buyer_id, f"b{rng.randint(0, 12)}"]),
+                rng.choice(["completed", "refunded", "cancelled", "shipped"]),
+                old.amount_paid_fen, created_at=old.created_at,
+                refunded_fen=rng.choice([0, old.amount_paid_fen // 2]),
+            ))  # fmt: skip
+        await _import(db, batch)
+        orders.update({o.order_id: o for o in batch})
+        kept = await _aggregates(db)
+        await db.execute("BEGIN")
+        await db.execute("CREATE TEMP TABLE touched AS SELECT id FROM customers")
+        await refresh_customers(db, now=t0)
+        recount = await _aggregates(db)
+        await db.execute("ROLLBACK")
+        assert kept == recount, step
+    assert {o.buyer_id for o in orders.values()} <= set(kept)
 
 
 async def test_import_that_fails_midway_leaves_nothing(db):

@@ -221,7 +221,7 @@ class OrderImport:
         await search_grams.remember_touched(db)
         await refresh_profiles(db, "orders" if self._fresh else "temp.stage")
         await search_grams.refresh_touched(db, triggers)
-        await refresh_customers(db, now=now)
+        await refresh_customers(db, now=now, staged=not self._fresh)
         for sql in self._indexes.get("customers", ()):  # the segment step reads them
             await db.execute(sql)
         # segment fields of the touched customers (see bot/storage/segments.py)
@@ -404,33 +404,82 @@ async def refresh_profiles(db: aiosqlite.Connection, source: str) -> None:
         )
 
 
-async def refresh_customers(db: aiosqlite.Connection, *, now: int) -> None:
+def _aggregates_sql(customer: str, source: str) -> str:
+    """``SELECT customer_id, n, pn, spent, first, last, dn, cn, dsum, csum`` per customer
+    over the orders of ``source`` (``customer`` names its customer column)."""
+    purchase = "coalesce(paid_at, created_at)"
+    return (
+        f"SELECT {customer} AS customer_id, count(*) AS n, sum({COUNTED_SQL}) AS pn, "
+        f"sum(CASE WHEN {COUNTED_SQL} THEN amount_paid_fen - refunded_fen ELSE 0 END) AS spent, "
+        f"min(CASE WHEN {COUNTED_SQL} THEN {purchase} END) AS first, "
+        f"max(CASE WHEN {COUNTED_SQL} THEN {purchase} END) AS last, "
+        f"sum({COUNTED_SQL} AND discount_fen > 0) AS dn, "
+        f"sum({COUNTED_SQL} AND coupon_fen > 0) AS cn, "
+        f"sum(CASE WHEN {COUNTED_SQL} THEN discount_fen ELSE 0 END) AS dsum, "
+        f"sum(CASE WHEN {COUNTED_SQL} THEN coupon_fen ELSE 0 END) AS csum "
+        f"FROM {source} GROUP BY {customer}"
+    )
+
+
+# the customer's aggregates from the sums ``a`` (added to what is stored when ``plus``)
+def _set_aggregates(plus: bool) -> str:
+    def add(col: str, new: str) -> str:
+        return f"{col} + {new}" if plus else new
+
+    def pick(col: str, new: str, fn: str) -> str:
+        return f"coalesce({fn}({col}, {new}), {col}, {new})" if plus else new
+
+    pn, spent = add("paid_order_count", "a.pn"), add("total_spent_fen", "a.spent")
+    first = pick("first_purchase_at", "a.first", "min")
+    last = pick("last_purchase_at", "a.last", "max")
+    return (
+        f"order_count = {add('order_count', 'a.n')}, paid_order_count = {pn}, "
+        f"total_spent_fen = {spent}, first_purchase_at = {first}, last_purchase_at = {last}, "
+        f"avg_order_value_fen = CASE WHEN {pn} > 0 THEN ({spent} + ({pn}) / 2) / ({pn}) END, "
+        f"avg_interval_s = CASE WHEN {pn} > 1 THEN ({last} - {first}) / ({pn} - 1) END, "
+        f"discount_order_count = {add('discount_order_count', 'a.dn')}, "
+        f"coupon_order_count = {add('coupon_order_count', 'a.cn')}, "
+        f"discount_total_fen = {add('discount_total_fen', 'a.dsum')}, "
+        f"coupon_total_fen = {add('coupon_total_fen', 'a.csum')}, updated_at = ?"
+    )
+
+
+async def refresh_customers(
+    db: aiosqlite.Connection, *, now: int, staged: bool = False
+) -> None:
     """Recompute the aggregates of the customers in ``temp.touched``.
 
     Purchases are paid, shipped and completed orders not refunded in full; spend is net
     of partial refunds; purchase time is the payment time (creation time if absent).
     The covering index ``orders_by_customer`` answers this without reading order rows.
+    With ``staged`` (a merge of temp.stage), a customer whose only change is new orders
+    gets their sums added to what is stored (no read of their older orders); those with
+    an updated order (or one moved away from them) are recomputed.
     """
-    purchase = "coalesce(paid_at, created_at)"
+    full = "temp.touched"
+    if staged:
+        await db.execute("DROP TABLE IF EXISTS temp.recount")
+        await db.execute("CREATE TEMP TABLE recount (id INTEGER PRIMARY KEY)")
+        await db.execute(
+            "INSERT OR IGNORE INTO temp.recount SELECT cid FROM temp.stage_state "
+            "WHERE state = 'updated' UNION SELECT old_cid FROM temp.stage_state "
+            "WHERE state = 'updated'"
+        )
+        new_orders = (
+            "temp.stage_state t JOIN temp.stage s ON s.rowid = t.srow WHERE t.state = 'new' "
+            "AND t.cid NOT IN (SELECT id FROM temp.recount)"
+        )
+        await db.execute(
+            f"UPDATE customers SET {_set_aggregates(plus=True)} "
+            f"FROM ({_aggregates_sql('t.cid', new_orders)}) AS a "
+            "WHERE customers.id = a.customer_id",
+            (now,),
+        )
+        full = "temp.recount"
+    orders = f"orders WHERE customer_id IN (SELECT id FROM {full})"
     await db.execute(
-        "UPDATE customers SET order_count = a.n, paid_order_count = a.pn, "
-        "total_spent_fen = a.spent, first_purchase_at = a.first, last_purchase_at = a.last, "
-        "avg_order_value_fen = CASE WHEN a.pn > 0 THEN (a.spent + a.pn / 2) / a.pn END, "
-        "avg_interval_s = CASE WHEN a.pn > 1 THEN (a.last - a.first) / (a.pn - 1) END, "
-        "discount_order_count = a.dn, coupon_order_count = a.cn, "
-        "discount_total_fen = a.dsum, coupon_total_fen = a.csum, updated_at = ? "
-        "FROM (SELECT customer_id, count(*) AS n, "
-        f"  sum({COUNTED_SQL}) AS pn, "
-        f"  sum(CASE WHEN {COUNTED_SQL} THEN amount_paid_fen - refunded_fen ELSE 0 END) AS spent, "
-        f"  min(CASE WHEN {COUNTED_SQL} THEN {purchase} END) AS first, "
-        f"  max(CASE WHEN {COUNTED_SQL} THEN {purchase} END) AS last, "
-        f"  sum({COUNTED_SQL} AND discount_fen > 0) AS dn, "
-        f"  sum({COUNTED_SQL} AND coupon_fen > 0) AS cn, "
-        f"  sum(CASE WHEN {COUNTED_SQL} THEN discount_fen ELSE 0 END) AS dsum, "
-        f"  sum(CASE WHEN {COUNTED_SQL} THEN coupon_fen ELSE 0 END) AS csum "
-        "  FROM orders WHERE customer_id IN (SELECT id FROM temp.touched) "
-        "  GROUP BY customer_id) AS a "
-        "WHERE customers.id = a.customer_id",
+        f"UPDATE customers SET {_set_aggregates(plus=False)} "
+        f"FROM ({_aggregates_sql('customer_id', orders)}) AS a WHERE customers.id = a.customer_id",
         (now,),
     )
     # a customer whose every order moved to another buyer keeps no stale figures
@@ -439,7 +488,9 @@ async def refresh_customers(db: aiosqlite.Connection, *, now: int) -> None:
         "first_purchase_at = NULL, last_purchase_at = NULL, avg_order_value_fen = NULL, "
         "avg_interval_s = NULL, discount_order_count = 0, coupon_order_count = 0, "
         "discount_total_fen = 0, coupon_total_fen = 0, updated_at = ? "
-        "WHERE id IN (SELECT id FROM temp.touched) "
+        f"WHERE id IN (SELECT id FROM {full}) "
         "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = customers.id)",
         (now,),
     )
+    if staged:
+        await db.execute("DROP TABLE temp.recount")
