@@ -3,7 +3,7 @@
 import csv
 import io
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.importers.csvrows import csv_rows
@@ -42,3 +42,15 @@ def test_quoted_line_breaks_and_commas_span_lines():
 def test_no_final_line_break_and_blank_lines():
     fast, slow = _both('a,b\n\n"q",2')
     assert fast == slow == [["a", "b"], [], ["q", "2"]]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='ab,"\r\n =', max_size=30))
+def test_any_text_gives_the_records_the_csv_module_gives(text):
+    """Not only what a CSV writer writes: stray quotes, a quote closing mid-field, an
+    unclosed quote at the end, lone carriage returns."""
+    try:
+        slow = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        assume(False)
+    assert list(csv_rows(io.StringIO(text, newline=""))) == slow

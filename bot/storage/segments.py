@@ -584,7 +584,7 @@ class Derivation:
 
 #: The indexes on customers' segment fields. Writing most customers' rows (the first
 #: refresh of a shop, a change of rules) costs less with them dropped and built again.
-SEGMENT_INDEXES = ("customers_seg_rank", "customers_by_segment", "customers_by_price_level")
+SEGMENT_INDEXES = ("customers_seg_rank", "customers_by_segment")
 #: ... when more than this share of the customers' own fields changed
 DROP_INDEXES_SHARE = 0.2
 
@@ -1524,21 +1524,28 @@ async def ensure_current(
 # Snapshots
 
 
-async def _counts(db: aiosqlite.Connection, source: str) -> dict[Kind, dict[str, int]]:
-    """Customers per class, cell and ABC class in ``source``, in one pass (for the
-    customers table, over the index customers_by_segment, already grouped)."""
+async def _counts(
+    db: aiosqlite.Connection, source: str = "customers"
+) -> dict[str, dict[str, int]]:
+    """Customers per class, cell and ABC class (and price level, for the customers table)
+    in ``source``, in one pass (for the customers table over the index
+    customers_by_segment, already grouped)."""
+    kinds, cols = _COUNTED, "value_class, rfm_cell, abc_class, price_level"
     if source == "customers":
         source = "customers INDEXED BY customers_by_segment"
-    out: dict[Kind, dict[str, int]] = {k: {} for k in KINDS}
-    async with db.execute(
-        "SELECT value_class, rfm_cell, abc_class, count(*) FROM "
-        f"{source} GROUP BY value_class, rfm_cell, abc_class"
-    ) as cur:
+    else:  # a refresh's temporary table: no price level
+        kinds, cols = _COUNTED[:3], cols.removesuffix(", price_level")
+    out: dict[str, dict[str, int]] = {k: {} for k in kinds}
+    async with db.execute(f"SELECT {cols}, count(*) FROM {source} GROUP BY {cols}") as cur:
         for *keys, n in await cur.fetchall():
-            for kind, key in zip(("class", "cell", "abc"), keys, strict=True):
+            for kind, key in zip(kinds, keys, strict=True):
                 if key is not None:
                     out[kind][key] = out[kind].get(key, 0) + n
     return out
+
+
+#: what :func:`_counts` counts, in the order of the index customers_by_segment
+_COUNTED = ("class", "cell", "abc", "price")
 
 
 async def _store_snapshot(db: aiosqlite.Connection, day: dt.date, source: str) -> None:
@@ -1627,15 +1634,13 @@ async def trend(
 
 async def distribution(db: aiosqlite.Connection) -> dict[Kind, dict[str, int]]:
     """Current counts per class, cell and ABC class (customers with a segment)."""
-    return await _counts(db, "customers")
+    counts = await _counts(db)
+    return {kind: counts[kind] for kind in KINDS}
 
 
 async def price_levels(db: aiosqlite.Connection) -> dict[str, int]:
-    async with db.execute(
-        "SELECT price_level, count(*) FROM customers WHERE price_level IS NOT NULL "
-        "GROUP BY price_level"
-    ) as cur:
-        return {k: n for k, n in await cur.fetchall()}
+    """Current counts per price-sensitivity level."""
+    return (await _counts(db))["price"]
 
 
 @dataclass(frozen=True)
