@@ -141,6 +141,7 @@ def split_address(address: str) -> tuple[str, str, str, str]:
 
 TimeParser = Callable[[str], int]
 _EPOCH = date(1970, 1, 1)
+_MMSS = {f":{m:02}:{sec:02}": m * 60 + sec for m in range(60) for sec in range(60)}
 
 
 def time_parser(tz: ZoneInfo, fmt: str | None = None) -> TimeParser:
@@ -182,18 +183,20 @@ def time_parser(tz: ZoneInfo, fmt: str | None = None) -> TimeParser:
             dt = dt.replace(tzinfo=tz)
         return int(dt.astimezone(UTC).timestamp())
 
-    minute_base: dict[str, int] = {}  # 'YYYY-MM-DD HH:MM' -> UTC seconds of that minute
+    # 'YYYY-MM-DD HH' -> UTC seconds of that hour (valid hours of days without an offset
+    # change), ':MM:SS' -> seconds into the hour: a usual time is two slices, two lookups
+    hour_base: dict[str, int] = {}
+    get_hour, get_mmss = hour_base.get, _MMSS.get
 
     def parse(value: str) -> int:
+        if len(value) == 19 and fmt is None:
+            hour = get_hour(value[:13])
+            if hour is not None:
+                mmss = get_mmss(value[13:])
+                if mmss is not None:
+                    return hour + mmss
         s = value.strip()
         n = len(s)
-        if n == 19 and s[16] == ":" and fmt is None:
-            # exports sort by time: the minute repeats, only the seconds need reading
-            base = minute_base.get(s[:16])
-            if base is not None and s[17:19].isdigit():
-                sec = int(s[17:19])
-                if sec < 60:
-                    return base + sec
         if (n == 19 or n == 16) and s[4] == "-" and s[10] == " " and fmt is None:
             day = s[:10]
             base = day_base[day] if day in day_base else base_of(day)
@@ -206,8 +209,8 @@ def time_parser(tz: ZoneInfo, fmt: str | None = None) -> TimeParser:
             if h > 23 or m > 59 or sec > 59:
                 raise BadValue("a date such as 2024-06-18 10:22:33")
             if base is not None:
-                if len(minute_base) < 200_000:
-                    minute_base[s[:16]] = base + h * 3600 + m * 60
+                if len(hour_base) < 200_000:
+                    hour_base[s[:13]] = base + h * 3600
                 return base + h * 3600 + m * 60 + sec
         return slow(s)
 
