@@ -51,7 +51,7 @@ _STAGE_INSERT = (
 )
 # counted as a purchase: paid, not cancelled/refunded/refused, and not refunded in full
 _PROFILE = ("name", "phone", "email", "province", "city", "district", "address")
-COUNTED_SQL = "(status IN ('paid', 'shipped', 'completed') AND amount_paid_fen > refunded_fen)"
+COUNTED_SQL = segments.counted_sql()
 
 
 @dataclass(frozen=True)

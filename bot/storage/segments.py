@@ -84,10 +84,19 @@ from bot.domain.segments_report import (
 from bot.domain.value_classes import ValueClass, ValueThresholds
 from bot.storage.db import MMAP, drop_indexes, file_path
 
-COUNTED_WHERE = (
-    "o.status IN ('paid', 'shipped', 'completed') AND o.paid_at IS NOT NULL "
-    "AND o.amount_paid_fen > o.refunded_fen"
-)
+
+def counted_sql(alias: str = "") -> str:
+    """SQL: the order counts as a purchase (paid, shipped or completed, not refunded in
+    full). Written with OR: SQLite tests a short IN list at a higher cost (an aggregate
+    over a million orders that tests it eight times a row: 2.0-2.3 -> 1.6-2.0 s)."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"(({a}status = 'completed' OR {a}status = 'shipped' OR {a}status = 'paid') "
+        f"AND {a}amount_paid_fen > {a}refunded_fen)"
+    )
+
+
+COUNTED_WHERE = f"{counted_sql('o')} AND o.paid_at IS NOT NULL"
 LIFETIME = 1_000_000_000  # "window_days = all", in days
 NEW_GROUP = "new"  # CLV group of customers who had no purchase a year ago
 #: /audience field -> column of ``customers c`` (for bot.storage.audience_sql.compile_where)
