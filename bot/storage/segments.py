@@ -779,7 +779,7 @@ Key = tuple[int, str, str]
 #: the last customers of class A and of class B (None: the class is empty)
 Cuts = tuple[Key | None, Key | None]
 #: (value thresholds, the sums as of the day: customers with RFM, R days, F, M, ABC cuts)
-Shopwide = tuple[ValueThresholds | None, tuple[int, int, int, int], "Cuts"]
+Shopwide = tuple[ValueThresholds | None, tuple[int, int, int, int], Cuts]
 
 
 async def _shopwide(
