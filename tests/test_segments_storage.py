@@ -5,6 +5,7 @@ an incremental refresh after an import that equals a full recompute."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections import defaultdict
 from unittest import mock
@@ -124,6 +125,12 @@ def until(facts: list[OrderFact], today: dt.date, tz: ZoneInfo = SH) -> list[Ord
 def project(rows: dict[str, dict], like: dict[str, dict]) -> dict[str, dict]:
     keys = next(iter(like.values())).keys() if like else ()
     return {b: {k: r[k] for k in keys} for b, r in rows.items()}
+
+
+async def assert_counts_kept(db) -> None:
+    """The counts per class, cell, ABC class and price level the refreshes keep (the
+    moves of the customers they write) are those of the customers table."""
+    assert (await segments.load_state(db)).counts == await segments._counts(db)
 
 
 async def assert_matches_reference(db, raw: dict, today: dt.date) -> dict[str, dict]:
@@ -412,6 +419,7 @@ async def test_an_import_moving_the_customers_at_the_abc_cuts_equals_a_recompute
     ]  # fmt: skip
     await load(db, changes)  # refreshes incrementally
     incremental, cuts = await stored(db), (await segments.load_state(db)).cuts
+    await assert_counts_kept(db)
     before = at_cuts[0].amount_paid_fen
     moved = {"refunded": None, "partly refunded": fen, "buys more": before + fen}
     assert incremental[at_cuts[0].buyer_id]["rfm_monetary_fen"] == moved[move]
@@ -424,6 +432,26 @@ async def test_an_import_moving_the_customers_at_the_abc_cuts_equals_a_recompute
     )
     last = {r["abc_class"]: (m, b, "taobao") for m, b in ranked for r in [incremental[b]]}
     assert cuts == (last["A"], last["B"])
+
+
+async def test_an_import_after_a_refresh_by_an_older_kefu_equals_a_recompute(db):
+    """A state stored before the cuts and counts were kept (an upgraded shop): the
+    import finds the old cuts by walking the ranking, counts from the table, and the
+    result is still what a full refresh gives."""
+    today = local_today(SH)
+    noon = int(dt.datetime.combine(today, dt.time(12), SH).timestamp())
+    await load(db, [order(f"o{i}", f"c{i:02}", noon - i * DAY, 1000 * (i + 3) ** 2)
+                    for i in range(30)])  # fmt: skip
+    await segments.refresh_all(db, {}, SH, today)
+    (figures,) = (await db.execute_fetchall("SELECT figures FROM segment_state"))[0]
+    older = {k: v for k, v in json.loads(figures).items() if k not in ("cuts", "counts")}
+    await db.execute("UPDATE segment_state SET figures = ?", (json.dumps(older),))
+    await db.commit()
+    await load(db, [order("n1", "c05", noon, 900_000), order("n2", "new", noon, 100)])
+    incremental = await stored(db)
+    await assert_counts_kept(db)
+    await segments.refresh_all(db, {}, SH, today, full=True)
+    assert await stored(db) == incremental
 
 
 async def import_then_compare(path, seed, raw, changes) -> None:
@@ -443,6 +471,7 @@ async def import_then_compare(path, seed, raw, changes) -> None:
         ]  # fmt: skip
         await load(db, later)  # OrderImport calls segments.refresh_touched
         incremental = await stored(db)
+        await assert_counts_kept(db)
         state = await segments.load_state(db)
         await segments.refresh_all(db, raw, SH, today)
         assert await stored(db) == incremental
@@ -516,6 +545,7 @@ async def test_refresh_on_a_later_day_equals_a_full_recompute(
                 day += dt.timedelta(days=step)
                 state = await segments.refresh_all(db, raw, SH, day)
                 got = await assert_matches_reference(db, raw, day)
+                await assert_counts_kept(db)
                 spend = {b: r["rfm_monetary_fen"] for b, r in got.items() if r["rfm_cell"]}
                 assert state.pareto == pareto_summary(spend, from_dict(raw).abc.pareto_top_share)
         assert full.called == (raw.get("mode") == "score")

@@ -50,7 +50,9 @@ class, ABC or score (NULL); their price level is ``unknown``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import copy
 import datetime as dt
 import functools
 import json
@@ -492,6 +494,7 @@ async def _apply_per_customer(
     inputs: bool,
     many: float | None = None,
     guess: Derivation | None = None,
+    counts: Counts | None = None,
 ) -> list[str]:
     """Write step 1 into customers (all, or those in the table ``only``); changed rows only.
 
@@ -501,7 +504,8 @@ async def _apply_per_customer(
     indexes are dropped before the write (see :func:`bot.storage.db.drop_indexes`); returns the
     SQL to create them again (empty when none were dropped).
 
-    With ``guess`` the derived fields are written too (see :class:`Derivation`)."""
+    With ``guess`` the derived fields are written too (see :class:`Derivation`). With
+    ``counts``, the customers' moves between classes, cells and levels are added to it."""
     p: dict[str, Any] = {"as_of": as_of.isoformat(), "t": day_number(as_of)}
     level = _price_level_sql(cfg, p)
     own = ("rfm_last_day", "rfm_frequency", "rfm_monetary_fen", *_PRICE, *_INPUTS)
@@ -558,16 +562,17 @@ async def _apply_per_customer(
         f"{c} = CASE WHEN s.rfm_last_day IS NULL THEN NULL ELSE {expr} END"
         for c, expr in derived.items()
     )
-    await db.execute(
-        f"UPDATE customers SET {sets}, {clear}, segments_as_of = :as_of "
-        f"FROM {src} s WHERE customers.id = s.id",
-        p,
-    )
-    if split_price:
+    async with _counting(db, counts, "temp.seg_pc"):
         await db.execute(
-            "UPDATE customers SET price_level = s.price_level FROM temp.seg_pc s "
-            "WHERE customers.id = s.id AND customers.price_level IS NOT s.price_level"
+            f"UPDATE customers SET {sets}, {clear}, segments_as_of = :as_of "
+            f"FROM {src} s WHERE customers.id = s.id",
+            p,
         )
+        if split_price:
+            await db.execute(
+                "UPDATE customers SET price_level = s.price_level FROM temp.seg_pc s "
+                "WHERE customers.id = s.id AND customers.price_level IS NOT s.price_level"
+            )
     return dropped
 
 
@@ -593,7 +598,7 @@ class Derivation:
 
 #: The indexes on customers' segment fields. Writing most customers' rows (the first
 #: refresh of a shop, a change of rules) costs less with them dropped and built again.
-SEGMENT_INDEXES = ("customers_seg_rank", "customers_by_segment")
+SEGMENT_INDEXES = ("customers_seg_rank",)
 #: ... when more than this share of the customers' own fields changed
 DROP_INDEXES_SHARE = 0.2
 
@@ -1139,14 +1144,18 @@ async def _shopwide_touched(
     return th, sums, (cut_a, cut_b)
 
 
-async def _apply_shopwide(db: aiosqlite.Connection, as_of: dt.date) -> None:
-    """Write temp.seg_sw (only the changed rows) into customers."""
+async def _apply_shopwide(
+    db: aiosqlite.Connection, as_of: dt.date, counts: Counts | None = None
+) -> None:
+    """Write temp.seg_sw (only the changed rows) into customers (and their moves into
+    ``counts``)."""
     sets = ", ".join(f"{c} = s.{c}" for c in _DERIVED)
-    await db.execute(
-        f"UPDATE customers SET {sets}, segments_as_of = ? FROM temp.seg_sw s "
-        "WHERE customers.id = s.id",
-        (as_of.isoformat(),),
-    )
+    async with _counting(db, counts, "temp.seg_sw"):
+        await db.execute(
+            f"UPDATE customers SET {sets}, segments_as_of = ? FROM temp.seg_sw s "
+            "WHERE customers.id = s.id",
+            (as_of.isoformat(),),
+        )
 
 
 async def _pareto(
@@ -1233,6 +1242,8 @@ class SegmentState:
     inputs: bool = False
     #: the ABC cuts (None when stored by an older kefu)
     cuts: Cuts | None = None
+    #: the customers per class, cell, ABC class and price level (None: not stored)
+    counts: Counts | None = None
 
     @property
     def config(self) -> SegmentConfig:
@@ -1262,6 +1273,7 @@ async def load_state(db: aiosqlite.Connection) -> SegmentState | None:
         sums=Sums(*fig["sums"]) if fig.get("sums") else None,
         inputs=bool(fig.get("inputs")),
         cuts=_cuts_load(fig["cuts"]) if "cuts" in fig else None,
+        counts=fig.get("counts"),
     )
 
 
@@ -1283,6 +1295,7 @@ async def _write_state(
     sums: Sums,
     inputs: bool,
     cuts: Cuts,
+    counts: Counts,
 ) -> None:
     figures = {
         "thresholds": _th_json(th),
@@ -1295,6 +1308,7 @@ async def _write_state(
         "sums": list(sums.astuple()),
         "inputs": inputs,
         "cuts": [None if k is None else list(k) for k in cuts],
+        "counts": counts,
     }  # fmt: skip
     await db.execute(
         "INSERT INTO segment_state (id, as_of, tz, config, figures, refreshed_at) "
@@ -1358,9 +1372,14 @@ async def refresh_all(
             guess = exact = Derivation(th, exact=True, cuts=cuts)
         elif cfg.mode != "score" and due and old is not None:  # old: set whenever due is
             guess = Derivation(old.thresholds, old_cuts=old.cuts)
+        # the stored counts plus the moves of the customers written; else counted after
+        counts = None
+        if exact is None and old is not None and old.counts is not None:
+            counts = copy.deepcopy(old.counts)
         dropped = await _apply_per_customer(
-            db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE, guess=guess
-        )
+            db, cfg, today, only=due, inputs=True, many=DROP_INDEXES_SHARE, guess=guess,
+            counts=counts,
+        )  # fmt: skip
         if exact is not None:
             assert exact.cuts is not None
             fast = (exact.th, sums, exact.cuts)
@@ -1374,7 +1393,7 @@ async def refresh_all(
                 fast = await _shopwide(
                     db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True
                 )
-            await _apply_shopwide(db, today)
+            await _apply_shopwide(db, today, counts)
         th, sums, cuts = fast
         for sql in dropped:
             await db.execute(sql)
@@ -1383,7 +1402,7 @@ async def refresh_all(
         await _write_state(
             db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
             history_days=history, sums=Sums.from_day(sums, day_number(today)), inputs=True,
-            cuts=cuts,
+            cuts=cuts, counts=counts if counts is not None else await _counts(db),
         )  # fmt: skip
         await _drop_temps(db)
         if not in_transaction:
@@ -1491,14 +1510,17 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     guess = (
         Derivation(state.thresholds, old_cuts=state.cuts) if cfg.mode != "score" else None
     )
-    await _apply_per_customer(db, cfg, today, only="temp.touched", inputs=False, guess=guess)
+    counts = copy.deepcopy(state.counts) if state.counts is not None else None
+    await _apply_per_customer(
+        db, cfg, today, only="temp.touched", inputs=False, guess=guess, counts=counts
+    )
     fast = await _shopwide_touched(
         db, cfg, today, state.thresholds, old_sums=state.sums, old_cuts=state.cuts
     )
     if fast is None:
         fast = await _shopwide(db, CUSTOMERS_SOURCE, cfg, today, "seg_sw", only_changed=True)
     th, sums, cuts = fast
-    await _apply_shopwide(db, today)
+    await _apply_shopwide(db, today, counts)
     pareto = await _pareto(db, CUSTOMERS_SOURCE, cfg, sums[0], sums[3])
     clv = None
     if state.clv_overall is not None:
@@ -1510,6 +1532,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
         db, as_of=today, tz=state.tz, raw=state.raw_config, th=th, pareto=pareto, clv=clv,
         history_days=state.history_days, sums=Sums.from_day(sums, day_number(today)),
         inputs=state.inputs, cuts=cuts,
+        counts=counts if counts is not None else await _counts(db),
     )  # fmt: skip
     await _drop_temps(db)
     return True
@@ -1533,34 +1556,77 @@ async def ensure_current(
 # Snapshots
 
 
+#: the customers per class, cell, ABC class and price level: {"class": {code: n}, ...}
+Counts = dict[str, dict[str, int]]
+_COUNTED = ("class", "cell", "abc", "price")
+_COUNTED_COLUMNS = ("value_class", "rfm_cell", "abc_class", "price_level")
+
+
 async def _counts(
-    db: aiosqlite.Connection, source: str = "customers"
-) -> dict[str, dict[str, int]]:
+    db: aiosqlite.Connection, source: str = "customers", ids: str | None = None
+) -> Counts:
     """Customers per class, cell and ABC class (and price level, for the customers table)
-    in ``source``, in one pass (for the customers table over the index
-    customers_by_segment, already grouped)."""
-    kinds, cols = _COUNTED, "value_class, rfm_cell, abc_class, price_level"
-    if source == "customers":
-        source = "customers INDEXED BY customers_by_segment"
-    else:  # a refresh's temporary table: no price level
-        kinds, cols = _COUNTED[:3], cols.removesuffix(", price_level")
-    out: dict[str, dict[str, int]] = {k: {} for k in kinds}
-    async with db.execute(f"SELECT {cols}, count(*) FROM {source} GROUP BY {cols}") as cur:
-        for *keys, n in await cur.fetchall():
-            for kind, key in zip(kinds, keys, strict=True):
-                if key is not None:
-                    out[kind][key] = out[kind].get(key, 0) + n
+    in ``source``, or only those whose id is in the table ``ids``."""
+    kinds, cols = _COUNTED, ", ".join(_COUNTED_COLUMNS)
+    if source != "customers":  # a refresh's temporary table: no price level
+        kinds, cols = _COUNTED[:3], ", ".join(_COUNTED_COLUMNS[:3])
+    groups: collections.Counter[tuple] = collections.Counter()
+    if ids is None:  # every row: counted here (a GROUP BY sorts them all, twice as slow)
+        async with db.execute(f"SELECT {cols} FROM {source}") as cur:
+            while rows := await cur.fetchmany(50_000):
+                groups.update(tuple(r) for r in rows)
+    else:
+        async with db.execute(
+            f"SELECT {cols}, count(*) FROM {source} WHERE id IN (SELECT id FROM {ids}) "
+            f"GROUP BY {cols}"
+        ) as cur:
+            for *keys, n in await cur.fetchall():
+                groups[tuple(keys)] += n
+    out: Counts = {k: {} for k in kinds}
+    for keys, n in groups.items():
+        for kind, key in zip(kinds, keys, strict=True):
+            if key is not None:
+                out[kind][key] = out[kind].get(key, 0) + n
     return out
 
 
-#: what :func:`_counts` counts, in the order of the index customers_by_segment
-_COUNTED = ("class", "cell", "abc", "price")
+def _add_counts(counts: Counts, more: Counts, sign: int) -> None:
+    for kind, by_key in more.items():
+        mine = counts.setdefault(kind, {})
+        for key, n in by_key.items():
+            left = mine.get(key, 0) + sign * n
+            if left:
+                mine[key] = left
+            else:
+                mine.pop(key, None)
+
+
+@contextlib.asynccontextmanager
+async def _counting(
+    db: aiosqlite.Connection, counts: Counts | None, ids: str
+) -> AsyncIterator[None]:
+    """Keep ``counts`` true across writes to the customers whose id is in ``ids``: their
+    counts before the writes go out, their counts after come in (no index on the segment
+    keys: its entries would move for most customers an import touches)."""
+    if counts is not None:
+        _add_counts(counts, await _counts(db, ids=ids), -1)
+    yield
+    if counts is not None:
+        _add_counts(counts, await _counts(db, ids=ids), +1)
+
+
+async def current_counts(db: aiosqlite.Connection) -> Counts:
+    """The counts the last refresh stored (counted from the table when it stored none)."""
+    state = await load_state(db)
+    if state is not None and state.counts is not None:
+        return state.counts
+    return await _counts(db)
 
 
 async def _store_snapshot(db: aiosqlite.Connection, day: dt.date, source: str) -> None:
     """Replace ``day``'s counts per cell, class and ABC class with those of ``source``."""
     await db.execute("DELETE FROM segment_snapshots WHERE day = ?", (day.isoformat(),))
-    counts = await _counts(db, source)
+    counts = await (current_counts(db) if source == "customers" else _counts(db, source))
     await db.executemany(
         "INSERT INTO segment_snapshots (day, kind, key, count) VALUES (?, ?, ?, ?)",
         [(day.isoformat(), kind, key, n) for kind in KINDS for key, n in counts[kind].items()],
@@ -1643,13 +1709,13 @@ async def trend(
 
 async def distribution(db: aiosqlite.Connection) -> dict[Kind, dict[str, int]]:
     """Current counts per class, cell and ABC class (customers with a segment)."""
-    counts = await _counts(db)
-    return {kind: counts[kind] for kind in KINDS}
+    counts = await current_counts(db)
+    return {kind: dict(counts[kind]) for kind in KINDS}
 
 
 async def price_levels(db: aiosqlite.Connection) -> dict[str, int]:
     """Current counts per price-sensitivity level."""
-    return (await _counts(db))["price"]
+    return dict((await current_counts(db))["price"])
 
 
 @dataclass(frozen=True)
@@ -1763,12 +1829,10 @@ async def list_segment(
 ) -> tuple[int, list[SegmentFields]]:
     """(total, one page) of the customers in a class, cell or ABC class, biggest spend first
     (ties by buyer id, as the ABC ranking)."""
-    col = _COLUMN[kind]
-    (total,) = await _one(
-        db, f"SELECT count(*) FROM customers INDEXED BY customers_by_segment WHERE {col} = ?",
-        (key,),
-    )
-    async with db.execute(_segment_sql(col) + " LIMIT ? OFFSET ?", (key, limit, offset)) as cur:
+    total = (await current_counts(db))[kind].get(key, 0)
+    async with db.execute(
+        _segment_sql(_COLUMN[kind]) + " LIMIT ? OFFSET ?", (key, limit, offset)
+    ) as cur:
         rows = [_fields(r, today) for r in await cur.fetchall()]
     return total, rows
 
