@@ -328,3 +328,32 @@ async def test_the_log_of_an_import_is_copied_into_the_file_on_another_connectio
             con.close()
     finally:
         await db.close()
+
+
+async def test_a_merge_reads_the_indexes_it_looks_up_whole_meanwhile(tmp_path, caplog):
+    """The prefetch of a merge into an archive reads the customers' key index and the
+    spend index whole on its own connection: its scans work on the current schema (a
+    renamed index would only log a warning, so the plans are checked here) and the
+    import is as without it."""
+    from bot.storage import order_import
+    from bot.storage.db import checkpoints_done
+
+    db = await open_db(tmp_path / "kefu.db")
+    try:
+        for sql, index in zip(
+            order_import.PREFETCH,
+            ("sqlite_autoindex_customers_1", "customers_seg_rank"),
+            strict=True,
+        ):
+            plan = " ".join(r[3] for r in await db.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}"))
+            assert f"COVERING INDEX {index}" in plan
+        await _import(db, [_order("1")])
+        with caplog.at_level("WARNING"):
+            counts = await _import(
+                db, [_order("2", buyer_id="bob"), _order("1", status="refunded")]
+            )
+            await checkpoints_done()
+        assert not [r for r in caplog.records if "prefetch" in r.getMessage()]
+        assert (counts.orders_new, counts.orders_updated, counts.customers_new) == (1, 1, 1)
+    finally:
+        await db.close()

@@ -101,16 +101,33 @@ async def file_path(db: aiosqlite.Connection) -> str:
     return next((r[2] for r in rows if r[1] == "main"), "") or ""
 
 
-#: checkpoints under way (see checkpoint_soon); a reference keeps each task alive
+#: work under way on connections of their own (see checkpoint_soon, prefetch_soon); a
+#: reference keeps each task alive
 _CHECKPOINTS: set[asyncio.Task[None]] = set()
 
 
-def _checkpoint(path: str) -> None:
+def _run_all(path: str, sqls: Sequence[str]) -> None:
     con = sqlite3.connect(path, isolation_level=None, timeout=5)
     try:
-        con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for sql in sqls:
+            con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def _soon(path: str, sqls: Sequence[str], what: str) -> None:
+    """Run ``sqls`` on a connection of its own, in a thread, without delaying the caller;
+    a failure is logged."""
+
+    async def run() -> None:
+        try:
+            await asyncio.to_thread(_run_all, path, sqls)
+        except sqlite3.Error as exc:
+            log.warning("%s of %s failed: %s", what, path, exc)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _CHECKPOINTS.add(task)
+    task.add_done_callback(_CHECKPOINTS.discard)
 
 
 def checkpoint_soon(path: str) -> None:
@@ -122,19 +139,21 @@ def checkpoint_soon(path: str) -> None:
     imported has the answer first, and readers and writers go on meanwhile (a passive
     checkpoint waits for no one). A failure only leaves the log longer: it is logged.
     """
+    _soon(path, ["PRAGMA wal_checkpoint(PASSIVE)"], "checkpoint")
 
-    async def run() -> None:
-        try:
-            await asyncio.to_thread(_checkpoint, path)
-        except sqlite3.Error as exc:
-            log.warning("checkpoint of %s failed: %s", path, exc)
 
-    task = asyncio.get_running_loop().create_task(run())
-    _CHECKPOINTS.add(task)
-    task.add_done_callback(_CHECKPOINTS.discard)
+def prefetch_soon(path: str, scans: Sequence[str]) -> None:
+    """Run the read-only ``scans`` (whole small indexes) on a connection of their own in a
+    thread, so that the caller's random reads in them find their pages in the system's
+    file cache. An index read whole from a cold disk is read ahead in large pieces
+    (60 MB in 0.36 s here) where its pages one by one cost a seek each (~0.19 ms on this
+    machine's disk: 8,500 of them in a day's import); on a warm cache it is ~0.05 s of
+    the other core."""
+    _soon(path, scans, "prefetch")
 
 
 async def checkpoints_done() -> None:
-    """Wait for the checkpoints started by checkpoint_soon (before a program exits)."""
+    """Wait for the work started by checkpoint_soon and prefetch_soon (before a program
+    exits)."""
     while _CHECKPOINTS:
         await asyncio.gather(*_CHECKPOINTS)

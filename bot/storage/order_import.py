@@ -32,7 +32,14 @@ import aiosqlite
 
 from bot.domain.order import Order
 from bot.storage import search_grams, segments
-from bot.storage.db import AUTOCHECKPOINT, CACHE_KIB, checkpoint_soon, drop_indexes, file_path
+from bot.storage.db import (
+    AUTOCHECKPOINT,
+    CACHE_KIB,
+    checkpoint_soon,
+    drop_indexes,
+    file_path,
+    prefetch_soon,
+)
 
 _ORDER_COLUMNS = (
     "platform, order_id, buyer_id, created_at, paid_at, status, amount_paid_fen, discount_fen, "
@@ -84,6 +91,14 @@ _ORDER_INSERT = (
     f"INSERT INTO orders ({_ORDER_COLUMNS.replace('buyer_id', 'customer_id')}, imported_at) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+#: what a merge into an archive reads all over (see bot.storage.db.prefetch_soon): the
+#: customers' (platform, buyer id) key and the spend index of the segment step
+PREFETCH = (
+    "SELECT count(*) FROM (SELECT platform, buyer_id FROM customers "
+    "ORDER BY platform, buyer_id)",
+    "SELECT count(*) FROM customers INDEXED BY customers_seg_rank "
+    "WHERE rfm_last_day IS NOT NULL",
+)
 #: the page cache (KiB) while an import into an empty archive builds its indexes and grams
 SORT_CACHE_KIB = 2048
 #: customer ids remembered by an import into an empty archive (the rest are looked up)
@@ -130,6 +145,11 @@ class OrderImport:
         # merging into a large archive dirties pages all over its indexes: a larger cache
         # keeps them from being written to the log twice
         await db.execute(f"PRAGMA cache_size = -{2 * CACHE_KIB}")
+        # the new buyers are looked up in the customers' key index and the segment step
+        # moves entries all over the spend index: both read whole, meanwhile, elsewhere
+        path = await file_path(db)
+        if path:
+            prefetch_soon(path, PREFETCH)
         await db.execute("DROP TABLE IF EXISTS temp.stage")
         await db.execute(
             "CREATE TEMP TABLE stage ("
