@@ -332,9 +332,9 @@ async def test_the_log_of_an_import_is_copied_into_the_file_on_another_connectio
 
 async def test_a_merge_reads_the_indexes_it_looks_up_whole_meanwhile(tmp_path, caplog):
     """The prefetch of a merge into an archive reads the customers' key index and the
-    spend index whole on its own connection: its scans work on the current schema (a
-    renamed index would only log a warning, so the plans are checked here) and the
-    import is as without it."""
+    spend index whole, and the rows of the file's buyers, on its own connection: its
+    reads work on the current schema (a renamed index would only log a warning, so the
+    plans are checked here) and the import is as without it."""
     from bot.storage import order_import
     from bot.storage.db import checkpoints_done
 
@@ -347,6 +347,14 @@ async def test_a_merge_reads_the_indexes_it_looks_up_whole_meanwhile(tmp_path, c
         ):
             plan = " ".join(r[3] for r in await db.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}"))
             assert f"COVERING INDEX {index}" in plan
+        # the buyers' rows: each found by the key index, none by a scan of the table
+        plan = " ".join(
+            r[3]
+            for r in await db.execute_fetchall(
+                f"EXPLAIN QUERY PLAN {order_import.PREFETCH_BUYERS_SQL}", ('[["taobao", "a"]]',)
+            )
+        )
+        assert "SEARCH c USING INDEX sqlite_autoindex_customers_1" in plan
         await _import(db, [_order("1")])
         with caplog.at_level("WARNING"):
             counts = await _import(

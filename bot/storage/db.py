@@ -8,6 +8,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -106,16 +107,20 @@ async def file_path(db: aiosqlite.Connection) -> str:
 _CHECKPOINTS: set[asyncio.Task[None]] = set()
 
 
-def _run_all(path: str, sqls: Sequence[str]) -> None:
+#: a statement, or a statement and its parameters
+Statement = str | tuple[str, Sequence[Any]]
+
+
+def _run_all(path: str, sqls: Sequence[Statement]) -> None:
     con = sqlite3.connect(path, isolation_level=None, timeout=5)
     try:
         for sql in sqls:
-            con.execute(sql).fetchall()
+            con.execute(*((sql,) if isinstance(sql, str) else sql)).fetchall()
     finally:
         con.close()
 
 
-def _soon(path: str, sqls: Sequence[str], what: str) -> None:
+def _soon(path: str, sqls: Sequence[Statement], what: str) -> None:
     """Run ``sqls`` on a connection of its own, in a thread, without delaying the caller;
     a failure is logged."""
 
@@ -142,7 +147,7 @@ def checkpoint_soon(path: str) -> None:
     _soon(path, ["PRAGMA wal_checkpoint(PASSIVE)"], "checkpoint")
 
 
-def prefetch_soon(path: str, scans: Sequence[str]) -> None:
+def prefetch_soon(path: str, scans: Sequence[Statement]) -> None:
     """Run the read-only ``scans`` (whole small indexes) on a connection of their own in a
     thread, so that the caller's random reads in them find their pages in the system's
     file cache. An index read whole from a cold disk is read ahead in large pieces

@@ -99,6 +99,13 @@ PREFETCH = (
     "SELECT count(*) FROM customers INDEXED BY customers_seg_rank "
     "WHERE rfm_last_day IS NOT NULL",
 )
+#: a merge of up to this many buyers reads their rows meanwhile, on another connection
+#: (a day's buyers sit on random pages of the customers table)
+PREFETCH_BUYERS = 50_000
+PREFETCH_BUYERS_SQL = (
+    "SELECT count(c.name) FROM json_each(?) j "
+    "JOIN customers c ON c.platform = j.value ->> 0 AND c.buyer_id = j.value ->> 1"
+)
 #: the page cache (KiB) while an import into an empty archive builds its indexes and grams
 SORT_CACHE_KIB = 2048
 #: customer ids remembered by an import into an empty archive (the rest are looked up)
@@ -117,6 +124,8 @@ class OrderImport:
         self._all_cached = True  # the cache holds every customer this import made so far
         self._next_id = 1
         self._now = int(time.time())
+        #: the buyers of a merge so far (None when too many), see PREFETCH_BUYERS
+        self._buyers: set[tuple[str, str]] | None = set()
 
     async def __aenter__(self) -> OrderImport:
         db = self._db
@@ -171,6 +180,11 @@ class OrderImport:
     async def add_rows(self, rows: Iterable[tuple]) -> None:
         """Add rows already made by :func:`order_row` (e.g. in another process)."""
         if not self._fresh:
+            rows = list(rows)
+            if self._buyers is not None:
+                self._buyers.update((r[0], r[2]) for r in rows)
+                if len(self._buyers) > PREFETCH_BUYERS:
+                    self._buyers = None
             await self._db.executemany(_STAGE_INSERT, rows)
             return
         rows = list(rows)
@@ -242,6 +256,9 @@ class OrderImport:
                 counts = await self._finish_fresh()
             customers_new = counts["customers"]
         else:
+            path = await file_path(db)
+            if path and self._buyers:
+                prefetch_soon(path, [(PREFETCH_BUYERS_SQL, (json.dumps(sorted(self._buyers)),))])
             customers_new, counts = await self._merge_staged(now)
         await search_grams.remember_touched(db)
         await refresh_profiles(db, "orders" if self._fresh else "temp.stage")
