@@ -104,7 +104,7 @@ async def file_path(db: aiosqlite.Connection) -> str:
 
 #: work under way on connections of their own (see checkpoint_soon, prefetch_soon); a
 #: reference keeps each task alive
-_CHECKPOINTS: set[asyncio.Task[None]] = set()
+_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 #: a statement, or a statement and its parameters
@@ -131,8 +131,8 @@ def _soon(path: str, sqls: Sequence[Statement], what: str) -> None:
             log.warning("%s of %s failed: %s", what, path, exc)
 
     task = asyncio.get_running_loop().create_task(run())
-    _CHECKPOINTS.add(task)
-    task.add_done_callback(_CHECKPOINTS.discard)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 def checkpoint_soon(path: str) -> None:
@@ -160,5 +160,5 @@ def prefetch_soon(path: str, scans: Sequence[Statement]) -> None:
 async def checkpoints_done() -> None:
     """Wait for the work started by checkpoint_soon and prefetch_soon (before a program
     exits)."""
-    while _CHECKPOINTS:
-        await asyncio.gather(*_CHECKPOINTS)
+    while _BACKGROUND:
+        await asyncio.gather(*_BACKGROUND)

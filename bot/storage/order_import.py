@@ -56,8 +56,8 @@ _STAGE_INSERT = (
     f"INSERT OR REPLACE INTO temp.stage ({_ORDER_COLUMNS}) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
-# counted as a purchase: paid, not cancelled/refunded/refused, and not refunded in full
 _PROFILE = ("name", "phone", "email", "province", "city", "district", "address")
+# counted as a purchase: paid, not cancelled/refunded/refused, and not refunded in full
 COUNTED_SQL = segments.counted_sql()
 
 
@@ -124,6 +124,7 @@ class OrderImport:
         self._all_cached = True  # the cache holds every customer this import made so far
         self._next_id = 1
         self._now = int(time.time())
+        self._path = ""  # the database's file ('' in memory), for the background work
         #: the buyers of a merge so far (None when too many), see PREFETCH_BUYERS
         self._buyers: set[tuple[str, str]] | None = set()
 
@@ -139,6 +140,7 @@ class OrderImport:
         await db.execute("PRAGMA threads = 2")
         # the log is copied into the file after COMMIT, on another connection
         await db.execute("PRAGMA wal_autocheckpoint = 0")
+        self._path = await file_path(db)
         await db.execute("BEGIN IMMEDIATE")
         self._open = True
         async with db.execute(
@@ -156,9 +158,8 @@ class OrderImport:
         await db.execute(f"PRAGMA cache_size = -{2 * CACHE_KIB}")
         # the new buyers are looked up in the customers' key index and the segment step
         # moves entries all over the spend index: both read whole, meanwhile, elsewhere
-        path = await file_path(db)
-        if path:
-            prefetch_soon(path, PREFETCH)
+        if self._path:
+            prefetch_soon(self._path, PREFETCH)
         await db.execute("DROP TABLE IF EXISTS temp.stage")
         await db.execute(
             "CREATE TEMP TABLE stage ("
@@ -256,9 +257,9 @@ class OrderImport:
                 counts = await self._finish_fresh()
             customers_new = counts["customers"]
         else:
-            path = await file_path(db)
-            if path and self._buyers:
-                prefetch_soon(path, [(PREFETCH_BUYERS_SQL, (json.dumps(sorted(self._buyers)),))])
+            if self._path and self._buyers:
+                buyers = json.dumps(sorted(self._buyers))
+                prefetch_soon(self._path, [(PREFETCH_BUYERS_SQL, (buyers,))])
             customers_new, counts = await self._merge_staged(now)
         await search_grams.remember_touched(db)
         await refresh_profiles(db, "orders" if self._fresh else "temp.stage")
@@ -293,9 +294,8 @@ class OrderImport:
         await db.execute("COMMIT")
         self._open = False
         await _restore_pragmas(db)
-        path = await file_path(db)
-        if path:
-            checkpoint_soon(path)
+        if self._path:
+            checkpoint_soon(self._path)
         return result
 
     async def _finish_fresh(self) -> dict[str, int]:

@@ -1295,8 +1295,11 @@ async def _write_state(
     sums: Sums,
     inputs: bool,
     cuts: Cuts,
-    counts: Counts,
+    counts: Counts | None,
 ) -> None:
+    """Store the state; ``counts`` None: count the customers table now."""
+    if counts is None:
+        counts = await _counts(db)
     figures = {
         "thresholds": _th_json(th),
         "pareto": {
@@ -1402,7 +1405,7 @@ async def refresh_all(
         await _write_state(
             db, as_of=today, tz=tz.key, raw=raw, th=th, pareto=pareto, clv=clv,
             history_days=history, sums=Sums.from_day(sums, day_number(today)), inputs=True,
-            cuts=cuts, counts=counts if counts is not None else await _counts(db),
+            cuts=cuts, counts=counts,
         )  # fmt: skip
         await _drop_temps(db)
         if not in_transaction:
@@ -1531,8 +1534,7 @@ async def refresh_touched(db: aiosqlite.Connection, *, now: int) -> bool:
     await _write_state(
         db, as_of=today, tz=state.tz, raw=state.raw_config, th=th, pareto=pareto, clv=clv,
         history_days=state.history_days, sums=Sums.from_day(sums, day_number(today)),
-        inputs=state.inputs, cuts=cuts,
-        counts=counts if counts is not None else await _counts(db),
+        inputs=state.inputs, cuts=cuts, counts=counts,
     )  # fmt: skip
     await _drop_temps(db)
     return True
@@ -1558,8 +1560,8 @@ async def ensure_current(
 
 #: the customers per class, cell, ABC class and price level: {"class": {code: n}, ...}
 Counts = dict[str, dict[str, int]]
-_COUNTED = ("class", "cell", "abc", "price")
-_COUNTED_COLUMNS = ("value_class", "rfm_cell", "abc_class", "price_level")
+#: what the counts count: the segment kinds, and the price level
+_COUNTED = {**_COLUMN, "price": "price_level"}
 
 
 async def _counts(
@@ -1567,9 +1569,8 @@ async def _counts(
 ) -> Counts:
     """Customers per class, cell and ABC class (and price level, for the customers table)
     in ``source``, or only those whose id is in the table ``ids``."""
-    kinds, cols = _COUNTED, ", ".join(_COUNTED_COLUMNS)
-    if source != "customers":  # a refresh's temporary table: no price level
-        kinds, cols = _COUNTED[:3], ", ".join(_COUNTED_COLUMNS[:3])
+    counted = _COUNTED if source == "customers" else _COLUMN  # a temp table: no price
+    kinds, cols = tuple(counted), ", ".join(counted.values())
     groups: collections.Counter[tuple] = collections.Counter()
     if ids is None:  # every row: counted here (a GROUP BY sorts them all, twice as slow)
         async with db.execute(f"SELECT {cols} FROM {source}") as cur:
