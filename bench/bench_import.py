@@ -8,6 +8,9 @@ own child process so that peak memory is measured per run: kefu's import into a 
 database (parse, normalise, upsert, indexes, aggregates — everything ``kefu import``
 does) and ``sqlite3 bare.db '.import --csv FILE t'`` into a bare table. Prints a table
 of rows, seconds, rows/s and peak RSS (of the process and its children, each run).
+Below it, the two halves of kefu's work, each alone in one process: parsing and
+normalising the file (no database), and what the database does with rows parsed
+beforehand (insert, then the commit's indexes, profiles, aggregates and search grams).
 This is a benchmark, not a test: it reports, it does not assert.
 """
 
@@ -72,6 +75,46 @@ def _child_import(csv_path: Path, db_path: Path, worker: str) -> None:
     asyncio.run(run())
 
 
+def _child_parse(csv_path: Path) -> None:
+    """Parse and normalise the whole file in this one process, writing nothing."""
+    from bot.importers.pipeline import parse, plan_import
+
+    start = time.perf_counter()
+    plan = plan_import(csv_path, tz=ZoneInfo("Asia/Shanghai"))
+    rows = sum(len(b.rows) for b in parse(plan))
+    print(json.dumps({"rows": rows, "seconds": time.perf_counter() - start}))
+
+
+def _child_store(csv_path: Path, db_path: Path) -> None:
+    """Parse the whole file first (not timed), then time only what the database does with
+    the rows: inserting them, and the commit's indexes, profiles, aggregates and grams."""
+    from bot.importers.pipeline import parse, plan_import
+    from bot.storage.db import checkpoints_done, open_db
+    from bot.storage.order_import import OrderImport
+
+    plan = plan_import(csv_path, tz=ZoneInfo("Asia/Shanghai"))
+    batches = [b.rows for b in parse(plan)]
+    rows = sum(map(len, batches))
+
+    async def run() -> dict[str, float]:
+        _fresh(db_path)
+        db = await open_db(db_path)
+        try:
+            start = time.perf_counter()
+            async with OrderImport(db) as imp:
+                for batch in batches:
+                    await imp.add_rows(batch)
+                inserted = time.perf_counter()
+                await imp.commit(source=csv_path.name, preset="taobao", rows_read=rows)
+            done = time.perf_counter()
+            await checkpoints_done()
+        finally:
+            await db.close()
+        return {"insert": inserted - start, "commit": done - inserted, "seconds": done - start}
+
+    print(json.dumps({"rows": rows, **asyncio.run(run())}))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--orders", type=int, default=1_000_000)
@@ -82,9 +125,17 @@ def main(argv: list[str] | None = None) -> None:
                     help="cut the file in two, parse the second part in a worker process "
                          "(auto: files of 16 MB or more on 2+ cores)")  # fmt: skip
     ap.add_argument("--child-import", nargs=2, metavar=("CSV", "DB"), help=argparse.SUPPRESS)
+    ap.add_argument("--child-parse", metavar="CSV", help=argparse.SUPPRESS)
+    ap.add_argument("--child-store", nargs=2, metavar=("CSV", "DB"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_import:
         _child_import(Path(args.child_import[0]), Path(args.child_import[1]), args.worker)
+        return
+    if args.child_parse:
+        _child_parse(Path(args.child_parse))
+        return
+    if args.child_store:
+        _child_store(Path(args.child_store[0]), Path(args.child_store[1]))
         return
 
     from bot.synth import generate
@@ -117,6 +168,15 @@ def main(argv: list[str] | None = None) -> None:
     sq_rows = rows  # the same file; .import takes the first line as the header
     _fresh(bare_db)
 
+    # the two halves of the work, each alone in one process: where the time goes
+    _, _, out = _run_measured([sys.executable, "-m", "bench.bench_import", "--child-parse",
+                               str(csv_path)])  # fmt: skip
+    parsed = json.loads(out.strip().splitlines()[-1])
+    _, _, out = _run_measured([sys.executable, "-m", "bench.bench_import", "--child-store",
+                               str(csv_path), str(kefu_db)])  # fmt: skip
+    stored = json.loads(out.strip().splitlines()[-1])
+    _fresh(kefu_db)
+
     kefu_rate = rows / secs
     sq_rate = sq_rows / sq_secs
     print()
@@ -127,6 +187,11 @@ def main(argv: list[str] | None = None) -> None:
           f"{rows / result['seconds']:>10,.0f}")  # fmt: skip
     print(f"{'sqlite3 shell .import':24} {sq_rows:>10,} {sq_secs:>8.1f} {sq_rate:>10,.0f} "
           f"{sq_rss:>6} MB")  # fmt: skip
+    print(f"{'  parse alone':24} {parsed['rows']:>10,} {parsed['seconds']:>8.1f} "
+          f"{parsed['rows'] / parsed['seconds']:>10,.0f}   (one process, no database)")
+    print(f"{'  storage alone':24} {stored['rows']:>10,} {stored['seconds']:>8.1f} "
+          f"{stored['rows'] / stored['seconds']:>10,.0f}   (rows parsed beforehand: "
+          f"insert {stored['insert']:.1f} s, commit {stored['commit']:.1f} s)")  # fmt: skip
     print()
     print(f"orders {result['orders']:,}, customers {result['customers']:,}")
     print(f"kefu / sqlite3 shell: {kefu_rate / sq_rate:.2f} (target >= 0.33); "

@@ -35,9 +35,8 @@ def ensure_db(*, customers: int, orders: int, seed: int = 1) -> Path:
 
 def _build(db_path: Path, *, customers: int, orders: int, seed: int) -> None:
     from bot.importers.pipeline import import_file
-    from bot.synth.generate import generate
-
     from bot.storage.db import open_db
+    from bot.synth.generate import generate
 
     csv_path = OUT / f"taobao-{customers}c-{orders}o-s{seed}.csv"
     t0 = time.perf_counter()

@@ -11,13 +11,13 @@ import logging
 import tempfile
 from pathlib import Path
 
-from bot.importers.pipeline import PRESETS, ImportFailed, import_file
 from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.domain.roles import Role
+from bot.importers.pipeline import PRESETS, ImportFailed, import_file
 from bot.storage.db import open_db
 from handlers.common import kefu, reply, requires
 

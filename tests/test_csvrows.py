@@ -39,6 +39,14 @@ def test_quoted_line_breaks_and_commas_span_lines():
     assert fast == slow == [["a", "b"], ["1", "x\r\ny, z"], ['="35"', "'138"]]
 
 
+def test_an_order_number_quoted_as_taobao_writes_it():
+    text = '订单编号,买家会员名\r\n"=""3500002654435761001""",tina0\r\n"a"",b",c\r\n"",x\r\n'
+    fast, slow = _both(text)
+    assert fast == slow == [
+        ["订单编号", "买家会员名"], ['="3500002654435761001"', "tina0"], ['a",b', "c"], ["", "x"]
+    ]
+
+
 def test_no_final_line_break_and_blank_lines():
     fast, slow = _both('a,b\n\n"q",2')
     assert fast == slow == [["a", "b"], [], ["q", "2"]]
