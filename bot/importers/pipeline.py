@@ -9,13 +9,14 @@ file unless ``skip_bad``. A large CSV file is cut in two at a record boundary
 spool file of batches (``marshal``: three times faster than pickle here) while this
 process parses and writes the first part; then this process writes the worker's
 batches as they come (after the first part, so that a later row of an order still
-wins). Writing costs this process about as much as parsing costs the worker, hence the
-cut at :data:`FIRST_PART` of the file.
+wins). Writing every row costs this process about as much as parsing 40 % of the file,
+hence the cut at :data:`FIRST_PART` of the file, where both finish together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import csv
 import io
 import itertools
@@ -48,7 +49,7 @@ BATCH = 20_000
 #: CSV files at least this big are parsed by two processes
 WORKER_THRESHOLD = 16 << 20
 #: the share of a split file this process parses itself (it also writes every row)
-FIRST_PART = 0.1
+FIRST_PART = 0.3
 EXAMPLES = 5
 csv.field_size_limit(1 << 24)
 
@@ -349,14 +350,13 @@ class _Worker:
         self._proc.start()
         theirs.close()
         self._msg: tuple | None = None  # the last word: done, failed or crashed
-        self._ready = 0  # the spool's bytes that hold whole batches
-        self._marks: list[tuple[int, int]] = []  # (spool end, file bytes) of each batch
+        #: (spool end, file bytes read) of each batch written and not yet taken
+        self._marks: collections.deque[tuple[int, int]] = collections.deque()
         #: the file's bytes whose rows have been taken from the spool
         self.done = plan.start
 
     def _take(self, msg: tuple) -> None:
         if msg[0] == "batch":
-            self._ready = msg[1]
             self._marks.append(msg[1:])
         else:
             self._msg = msg
@@ -372,11 +372,11 @@ class _Worker:
         """The worker's batches as it writes them; its rows follow ``rows_before``."""
         with open(self._spool, "rb") as f:
             while True:
-                if f.tell() < self._ready:
-                    rows = marshal.load(f)
-                    while self._marks and self._marks[0][0] <= f.tell():
-                        self.done = self._marks.pop(0)[1]
-                    yield rows
+                if self._marks:
+                    end, self.done = self._marks.popleft()
+                    # loads of the batch's bytes: marshal.load(f) reads the file a few
+                    # bytes at a time (7.5 s instead of 1.5 s for 900,000 rows)
+                    yield marshal.loads(f.read(end - f.tell()))
                     continue
                 if self._msg is not None:
                     break
