@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
-import openpyxl
-
 
 def cell_text(value: object) -> str:
     """A cell as the CSV export would have written it."""
@@ -35,6 +33,8 @@ def open_xlsx(path: Path) -> tuple[int, Iterator[list[str]]]:
 
     Empty rows are yielded too, so row numbers match what Excel shows.
     """
+    import openpyxl  # here: a CSV import (and its worker process) need not load it
+
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     ws = wb.worksheets[0]
     total = ws.max_row or 0
