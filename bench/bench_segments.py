@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import datetime as dt
 import os
 import random
@@ -34,12 +35,11 @@ import time
 from zoneinfo import ZoneInfo
 
 from bench.fixture_db import OUT, ensure_db
-from bot.domain.order import Order
 from bot.domain.segment_config import RFMTierConfig
 from bot.domain.segments_report import day_number, local_today
+from bot.importers.pipeline import import_file
 from bot.storage import segments
 from bot.storage.db import checkpoints_done, open_db
-from bot.storage.order_import import OrderImport
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -107,8 +107,9 @@ async def segments_answer(path, runs: int = 3) -> float:
 
 def days_orders(
     n: int, customers: int, today: dt.date, seed: int = 7, prefix: str = "bench-new-"
-) -> list[Order]:
-    """A day's orders: mostly existing buyers, some new ones, paid today."""
+) -> list[tuple[str | None, int, int]]:
+    """A day's orders as (buyer or None, paid at, fen): mostly existing buyers (None: the
+    caller picks one), some new ones, paid today."""
     rng = random.Random(seed)
     start = int(dt.datetime.combine(today, dt.time(0), TZ).timestamp())
     out = []
@@ -116,11 +117,26 @@ def days_orders(
         paid = start + rng.randrange(0, 12 * 3600)
         buyer = f"{prefix}{i}" if rng.random() < 0.2 else None
         out.append((buyer, paid, rng.randrange(1000, 50000)))
-    return out  # buyer ids of existing customers are filled in by the caller
+    return out
+
+
+def write_day_export(path, rows: list[tuple[str, str, int, int]]) -> None:
+    """A Taobao order export (GBK, as the shop downloads it) of (order id, buyer, paid
+    at, fen) rows: paid, waiting to be shipped."""
+    def local(t: int) -> str:
+        return dt.datetime.fromtimestamp(t, TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+    with open(path, "w", encoding="gbk", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单创建时间",
+                    "订单付款时间", "宝贝标题", "宝贝总数量"])  # fmt: skip
+        for oid, buyer, paid, fen in rows:
+            w.writerow([f'="{oid}"', buyer, f"{fen / 100:.2f}", "买家已付款，等待卖家发货",
+                        local(paid - 60), local(paid), "连衣裙", 1])  # fmt: skip
 
 
 async def main(customers: int, orders: int, *, import_only: bool = False) -> None:
-    src = ensure_db(customers=customers, orders=orders)
+    src = await asyncio.to_thread(ensure_db, customers=customers, orders=orders)  # it runs a loop
     work = OUT / f"segments-bench-{customers}c-{orders}o.db"
     for suffix in ("", "-wal", "-shm"):
         (OUT / f"{work.name}{suffix}").unlink(missing_ok=True)
@@ -222,22 +238,20 @@ async def import_a_day(work, n_customers: int, today: dt.date) -> None:
             )]  # fmt: skip
             rng = random.Random(3 + k)
             days = days_orders(10_000, n_customers, today, seed=7 + k, prefix=f"bench-new{k}-")
-            batch = [
-                Order(
-                    platform="taobao", order_id=f"bench-day{k}-{i}",
-                    buyer_id=buyer or rng.choice(ids), created_at=paid - 60, status="paid",
-                    amount_paid_fen=fen, paid_at=paid,
-                )
+            rows = [
+                (f"{k}{i:07d}", buyer or rng.choice(ids), paid, fen)
                 for i, (buyer, paid, fen) in enumerate(days)
-            ]  # fmt: skip
+            ]
+            export = work.with_name(f"bench-day-{k}.csv")
+            write_day_export(export, rows)
             await checkpoints_done()  # the last import's log copy, as a day later
             if k == 0:
                 drop_cached_pages(work)
             t0 = time.perf_counter()
-            async with OrderImport(db) as imp:
-                await imp.add(batch)
-                await imp.commit(source="bench-day.csv", preset="generic", rows_read=len(batch))
+            summary = await import_file(db, export, tz=TZ)  # what `kefu import FILE` does
             totals.append(time.perf_counter() - t0)
+            assert summary.orders_new == len(rows), summary
+            export.unlink()
             what = "archive not in the file cache" if k == 0 else f"{k} of {IMPORTS} in a row"
             print(
                 f"import of a day's 10,000 orders ({what}): {totals[-1]:.2f} s, "
