@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.importers import pipeline
 from bot.importers.pipeline import FIRST_PART, ImportFailed, import_file
 from bot.importers.split import split_point
 from tests.test_importers import TAOBAO_HEAD, TZ, rows, tb_row, write
@@ -61,6 +62,21 @@ async def test_two_processes_import_what_one_does(db, tmp_path):
     assert seen[-1] == (size, size)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[0][0] == pytest.approx(size * FIRST_PART, rel=0.1)  # the first part, then more
+
+
+async def test_the_workers_batches_are_all_read_in_order(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "SMALL_BATCH", 30)  # the worker writes ~9 batches
+    lines = [TAOBAO_HEAD] + [
+        tb_row(oid=str(5000 + i), buyer=f"b{i % 13}", amount=f"{i}.00") for i in range(400)
+    ]
+    lines.append(tb_row(oid="5000", buyer="late", amount="99.00"))  # order 5000 again, last
+    f = write(tmp_path / "batches.csv", lines)
+    seen: list[int] = []
+    s = await import_file(db, f, tz=TZ, worker=True, progress=lambda d, t: seen.append(d))
+    assert (s.rows_read, s.orders_new, s.customers_new) == (401, 400, 14)
+    assert len(seen) > 12 and seen == sorted(seen)  # batch by batch, the worker's too
+    got = await rows(db, "SELECT order_id, amount_paid_fen FROM orders ORDER BY order_id")
+    assert got == [(str(5000 + i), 9900 if i == 0 else i * 100) for i in range(400)]
 
 
 async def test_bad_rows_in_the_second_part_are_named_by_their_row_in_the_file(db, tmp_path):

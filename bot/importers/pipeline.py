@@ -46,6 +46,8 @@ from bot.storage.order_import import OrderImport
 
 PRESETS: tuple[str, ...] = _presets.PRESETS
 BATCH = 20_000
+#: rows a batch of a file under 4 MB
+SMALL_BATCH = 5000
 #: CSV files at least this big are parsed by two processes
 WORKER_THRESHOLD = 16 << 20
 #: the share of a split file this process parses itself (it also writes every row)
@@ -318,12 +320,14 @@ def parse(plan: _Plan, batch: int = BATCH) -> Iterator[_Batch]:
 # --- the second part of a split file, in a worker process ----------------------------
 
 
-def _work(plan: _Plan, spool: str, conn: mp.connection.Connection) -> None:  # pragma: no cover
+def _work(
+    plan: _Plan, spool: str, conn: mp.connection.Connection, batch: int
+) -> None:  # pragma: no cover
     """Parse ``plan``'s part into ``spool`` (batches); say how it went on ``conn``."""
     try:
         last = None
         with open(spool, "wb") as f:
-            for b in parse(plan):
+            for b in parse(plan, batch):
                 marshal.dump(b.rows, f)  # rows are tuples of str, int and None
                 f.flush()
                 conn.send(("batch", f.tell(), b.done))
@@ -341,12 +345,14 @@ def _work(plan: _Plan, spool: str, conn: mp.connection.Connection) -> None:  # p
 class _Worker:
     """The later part of a split file, parsed by another process while this one writes."""
 
-    def __init__(self, plan: _Plan) -> None:
+    def __init__(self, plan: _Plan, batch: int) -> None:
         fd, self._spool = tempfile.mkstemp(prefix="kefu-import-", suffix=".rows")
         os.close(fd)
         ctx = mp.get_context("spawn")
         self._conn, theirs = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_work, args=(plan, self._spool, theirs), daemon=True)
+        self._proc = ctx.Process(
+            target=_work, args=(plan, self._spool, theirs, batch), daemon=True
+        )
         self._proc.start()
         theirs.close()
         self._msg: tuple | None = None  # the last word: done, failed or crashed
@@ -454,10 +460,10 @@ async def import_file(
         path, tz=tz, preset=preset, mapping=mapping, skip_bad=skip_bad, source_name=source_name
     )
     first, second = _parts(plan, worker)
-    batch = BATCH if plan.size > 4 << 20 else 5000
+    batch = BATCH if plan.size > 4 << 20 else SMALL_BATCH
     size = plan.size
     async with OrderImport(db) as imp:
-        helper = _Worker(second) if second is not None else None
+        helper = _Worker(second, batch) if second is not None else None
         try:
             last: _Batch | None = None
             for b in parse(first, batch):
