@@ -145,6 +145,7 @@ async def _run(settings: Settings) -> int:
     from bot.app import build_application
     from bot.storage.db import open_db
     from handlers.commands_menu import register_all_commands
+    from scheduler import segments as segment_jobs
 
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -160,6 +161,7 @@ async def _run(settings: Settings) -> int:
             await register_all_commands(app)
             await app.updater.start_polling(drop_pending_updates=False)
             await app.start()
+            segment_jobs.catch_up(app)  # today's cells even if the bot missed the night's job
             logging.info("kefu is running; press Ctrl+C to stop")
             await stop.wait()
             await app.updater.stop()

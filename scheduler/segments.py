@@ -5,8 +5,10 @@ without an import. The job runs on PTB's JobQueue (APScheduler) at
 ``[segments] refresh_at`` shop-local time (default 00:05): a full refresh, the
 snapshot of today's counts, and, when missing, the snapshots of 7 and 30 days
 ago rebuilt from the order history (so /segments can show its changes from the
-first week on). Readers refresh on demand too, so a bot that was down at that
-time still shows today's cells.
+first week on). When the bot starts, the same job runs once at once (:func:`catch_up`):
+it does nothing when the segments are today's, and otherwise a bot that was down at
+that time would show yesterday's cells on every card until the next night. /segments
+and /report refresh on demand too.
 """
 
 from __future__ import annotations
@@ -81,3 +83,10 @@ def schedule(app: Application) -> None:
     for job in app.job_queue.get_jobs_by_name(JOB_NAME):
         job.schedule_removal()
     app.job_queue.run_daily(daily_job, time=at.replace(tzinfo=services.settings.tz), name=JOB_NAME)
+
+
+def catch_up(app: Application) -> None:
+    """Run the daily job once now (call after the Application started): the stored
+    segments become today's if the bot was down at ``refresh_at``."""
+    if app.job_queue is not None:
+        app.job_queue.run_once(daily_job, when=0, name=f"{JOB_NAME}-catch-up")

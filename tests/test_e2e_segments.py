@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import datetime as dt
@@ -14,7 +15,7 @@ from bot.domain.order import Buyer, Order
 from bot.domain.segments_report import local_today
 from bot.storage import segments
 from bot.storage.order_import import OrderImport
-from scheduler.segments import JOB_NAME, daily
+from scheduler.segments import JOB_NAME, catch_up, daily
 from tests.conftest import ADMIN, AGENT, _harness
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -203,3 +204,19 @@ async def test_daily_job_is_scheduled_and_snapshots_the_day(kefu_bot_en, setting
     )
     for back in (7, 30):
         assert await segments.snapshot(kefu_bot_en.db, today - dt.timedelta(days=back))
+
+
+async def test_a_bot_started_after_the_nights_job_refreshes_at_once(kefu_bot_en):
+    """Down at 00:05: the cards would show yesterday's cells all day without the catch-up."""
+    db = kefu_bot_en.db
+    await load(db, SHOP)
+    today = local_today(SH)
+    await segments.refresh_all(db, {}, SH, today - dt.timedelta(days=1))
+    catch_up(kefu_bot_en.app)
+    for _ in range(200):
+        state = await segments.load_state(db)
+        if state is not None and state.as_of == today:
+            break
+        await asyncio.sleep(0.05)
+    assert state is not None and state.as_of == today
+    assert await segments.snapshot(db, today) == await segments.distribution(db)
