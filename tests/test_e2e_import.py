@@ -73,3 +73,25 @@ async def test_agents_cannot_import_and_wrong_files_are_explained(kefu_bot_en):
     )
     assert "--preset amazon" in bad_option.plain_text
     assert await archive_counts(kefu_bot_en.db) == (0, 0)
+
+
+async def test_a_file_sent_while_the_archive_is_busy_is_refused_with_what_to_do(
+    kefu_bot_en, settings_en, monkeypatch
+):
+    import sqlite3
+
+    from bot.storage import order_import
+
+    monkeypatch.setattr(order_import, "WRITER_WAIT_S", 0.3)
+    data = _taobao(['="3500000000000001",alice,99.00,交易成功,2025-06-18 10:00:00,,张三,'])
+    other = sqlite3.connect(settings_en.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the nightly segment refresh of a big shop, say
+    try:
+        [busy] = await kefu_bot_en.send_document(ADMIN, "orders.csv", data)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert busy.plain_text.startswith("Nothing was imported.")
+    assert "the archive is busy" in busy.plain_text and "try again" in busy.plain_text
+    [done] = await kefu_bot_en.send_document(ADMIN, "orders.csv", data)
+    assert "1 new" in done.plain_text

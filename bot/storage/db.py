@@ -23,6 +23,8 @@ CACHE_KIB = 65536
 #: pages of write-ahead log after which a commit copies the log into the file (SQLite's
 #: default); an import turns this off and has it done on another connection (checkpoint_soon)
 AUTOCHECKPOINT = 1000
+#: how long a statement waits for another connection's write to end, ms
+BUSY_TIMEOUT_MS = 5000
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ async def open_db(
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA busy_timeout = 5000")
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await db.execute("PRAGMA temp_store = MEMORY")
         await db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         await db.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}")

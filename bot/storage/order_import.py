@@ -34,6 +34,7 @@ from bot.domain.order import Order
 from bot.storage import search_grams, segments
 from bot.storage.db import (
     AUTOCHECKPOINT,
+    BUSY_TIMEOUT_MS,
     CACHE_KIB,
     checkpoint_soon,
     drop_indexes,
@@ -59,6 +60,15 @@ _STAGE_INSERT = (
 _PROFILE = ("name", "phone", "email", "province", "city", "district", "address")
 # counted as a purchase: paid, not cancelled/refunded/refused, and not refunded in full
 COUNTED_SQL = segments.counted_sql()
+
+
+#: how long an import waits for another writer to finish (a segment refresh of a
+#: million customers writes for ~20 s, an import of a million orders as long)
+WRITER_WAIT_S = 60
+
+
+class ArchiveBusy(Exception):
+    """Another connection kept writing for WRITER_WAIT_S: nothing was imported."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +151,16 @@ class OrderImport:
         # the log is copied into the file after COMMIT, on another connection
         await db.execute("PRAGMA wal_autocheckpoint = 0")
         self._path = await file_path(db)
-        await db.execute("BEGIN IMMEDIATE")
+        await db.execute(f"PRAGMA busy_timeout = {int(WRITER_WAIT_S * 1000)}")
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            await _restore_pragmas(db)
+            raise ArchiveBusy(str(exc)) from None
+        finally:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._open = True
         async with db.execute(
             "SELECT NOT EXISTS (SELECT 1 FROM orders) AND NOT EXISTS (SELECT 1 FROM customers)"
