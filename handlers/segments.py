@@ -30,7 +30,7 @@ from bot.domain.value_classes import ValueClass
 from bot.services import Kefu
 from bot.storage import segments
 from bot.storage.customers import get_by_buyer_id
-from bot.storage.db import open_db
+from bot.storage.db import WRITER_WAIT_S, ArchiveBusy, open_db
 from handlers.common import kefu, reply, requires
 
 PAGE = 10
@@ -39,6 +39,7 @@ MAX_REBUILD_DAYS = 400
 
 class SegmentConfigError(ValueError):
     pass
+
 
 
 def settings_of(services: Kefu) -> SegmentSettings:
@@ -60,7 +61,8 @@ async def current(services: Kefu) -> tuple[SegmentSettings, dt.date, segments.Se
         or state.as_of != today
         or segments.config_key(state.raw_config, state.tz) != key
     ):
-        db = await open_db(services.settings.db_path)
+        # an import may be writing: wait for it as long as another import would
+        db = await open_db(services.settings.db_path, wait_s=WRITER_WAIT_S)
         try:
             await segments.ensure_current(db, seg.raw, tz, today)
         finally:
@@ -90,6 +92,9 @@ async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         return await current(kefu(context))
     except SegmentConfigError as exc:
         await reply(update, context, "segments_config_error", error=str(exc))
+        return None
+    except ArchiveBusy:
+        await reply(update, context, "segments_busy", seconds=WRITER_WAIT_S)
         return None
 
 

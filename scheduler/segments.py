@@ -25,7 +25,7 @@ from telegram.ext import Application, ContextTypes
 from bot.domain.segments_report import local_today, segment_settings
 from bot.services import Kefu
 from bot.storage import segments
-from bot.storage.db import open_db
+from bot.storage.db import WRITER_WAIT_S, open_db
 
 log = logging.getLogger(__name__)
 JOB_NAME = "segments-daily"
@@ -44,8 +44,9 @@ async def rebuild_snapshots(
 
 
 async def daily(db_path: Path, raw: Mapping[str, Any], tz: ZoneInfo, today: dt.date) -> None:
-    """Refresh as of ``today``, snapshot it, and fill in the 7- and 30-day-old snapshots."""
-    db = await open_db(db_path)
+    """Refresh as of ``today``, snapshot it, and fill in the 7- and 30-day-old snapshots
+    (waiting for an import that is writing, as another import would)."""
+    db = await open_db(db_path, wait_s=WRITER_WAIT_S)
     try:
         await segments.ensure_current(db, raw, tz, today)
         await segments.write_snapshot(db, today)

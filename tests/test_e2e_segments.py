@@ -220,3 +220,24 @@ async def test_a_bot_started_after_the_nights_job_refreshes_at_once(kefu_bot_en)
         await asyncio.sleep(0.05)
     assert state is not None and state.as_of == today
     assert await segments.snapshot(db, today) == await segments.distribution(db)
+
+
+async def test_segments_while_an_import_writes_too_long_say_to_try_again(
+    kefu_bot_en, settings_en, monkeypatch
+):
+    import sqlite3
+
+    import handlers.segments as segments_handlers
+
+    await load(kefu_bot_en.db, SHOP)  # segments never computed: /segments must refresh
+    monkeypatch.setattr(segments_handlers, "WRITER_WAIT_S", 0.3)
+    other = sqlite3.connect(settings_en.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # an import of a big file, say
+    try:
+        [busy] = await kefu_bot_en.send(ADMIN, "/segments")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "could not be computed within 0.3 s" in busy.plain_text
+    [ok] = await kefu_bot_en.send(ADMIN, "/segments")
+    assert "Segments as of" in ok.plain_text

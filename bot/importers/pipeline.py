@@ -42,7 +42,8 @@ from bot.importers.presets import Preset
 from bot.importers.sniff import codec_for, is_xlsx, sniff_csv
 from bot.importers.split import ByteRange, split_point
 from bot.importers.xlsx import open_xlsx
-from bot.storage.order_import import WRITER_WAIT_S, ArchiveBusy, OrderImport
+from bot.storage.db import WRITER_WAIT_S, ArchiveBusy
+from bot.storage.order_import import OrderImport
 
 PRESETS: tuple[str, ...] = _presets.PRESETS
 BATCH = 20_000

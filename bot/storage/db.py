@@ -25,6 +25,10 @@ CACHE_KIB = 65536
 AUTOCHECKPOINT = 1000
 #: how long a statement waits for another connection's write to end, ms
 BUSY_TIMEOUT_MS = 5000
+#: how long a large write (an import, a segment refresh) waits for another one to end,
+#: seconds: a refresh of a million customers writes for ~20 s, an import of a million
+#: orders as long
+WRITER_WAIT_S = 60
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +37,28 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer kefu than this one."""
 
 
+class ArchiveBusy(RuntimeError):
+    """Another connection kept writing for longer than this one waits: nothing written."""
+
+
+async def begin_write(db: aiosqlite.Connection) -> None:
+    """``BEGIN IMMEDIATE``: take the write lock now, waiting as long as the connection's
+    busy timeout; :class:`ArchiveBusy` when the other writer is still at it."""
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        raise ArchiveBusy(str(exc)) from None
+
+
 async def open_db(
-    path: Path | str, *, migrations: Sequence[str] = MIGRATIONS
+    path: Path | str, *, migrations: Sequence[str] = MIGRATIONS, wait_s: float | None = None
 ) -> aiosqlite.Connection:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
-    The connection is in autocommit mode; writers open explicit transactions.
+    The connection is in autocommit mode; writers open explicit transactions. A
+    statement waits ``wait_s`` (default BUSY_TIMEOUT_MS) for another connection's write.
     """
     db = await aiosqlite.connect(str(path), isolation_level=None)
     try:
@@ -46,7 +66,8 @@ async def open_db(
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        busy_ms = BUSY_TIMEOUT_MS if wait_s is None else int(wait_s * 1000)
+        await db.execute(f"PRAGMA busy_timeout = {busy_ms}")
         await db.execute("PRAGMA temp_store = MEMORY")
         await db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         await db.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}")

@@ -36,6 +36,9 @@ from bot.storage.db import (
     AUTOCHECKPOINT,
     BUSY_TIMEOUT_MS,
     CACHE_KIB,
+    WRITER_WAIT_S,
+    ArchiveBusy,
+    begin_write,
     checkpoint_soon,
     drop_indexes,
     file_path,
@@ -60,15 +63,6 @@ _STAGE_INSERT = (
 _PROFILE = ("name", "phone", "email", "province", "city", "district", "address")
 # counted as a purchase: paid, not cancelled/refunded/refused, and not refunded in full
 COUNTED_SQL = segments.counted_sql()
-
-
-#: how long an import waits for another writer to finish (a segment refresh of a
-#: million customers writes for ~20 s, an import of a million orders as long)
-WRITER_WAIT_S = 60
-
-
-class ArchiveBusy(Exception):
-    """Another connection kept writing for WRITER_WAIT_S: nothing was imported."""
 
 
 @dataclass(frozen=True)
@@ -153,12 +147,10 @@ class OrderImport:
         self._path = await file_path(db)
         await db.execute(f"PRAGMA busy_timeout = {int(WRITER_WAIT_S * 1000)}")
         try:
-            await db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
+            await begin_write(db)
+        except ArchiveBusy:
             await _restore_pragmas(db)
-            raise ArchiveBusy(str(exc)) from None
+            raise
         finally:
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._open = True

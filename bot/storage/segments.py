@@ -84,7 +84,7 @@ from bot.domain.segments_report import (
     day_number,
 )
 from bot.domain.value_classes import ValueClass, ValueThresholds
-from bot.storage.db import MMAP, drop_indexes, file_path
+from bot.storage.db import MMAP, ArchiveBusy, begin_write, drop_indexes, file_path
 
 
 def counted_sql(alias: str = "") -> str:
@@ -1352,7 +1352,11 @@ async def refresh_all(
     (threads,) = await _one(db, "PRAGMA threads")
     await db.execute("PRAGMA threads = 2")  # SQLite's sorter may use a second core
     if not in_transaction:
-        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await begin_write(db)
+        except ArchiveBusy:
+            await db.execute(f"PRAGMA threads = {threads}")
+            raise
     scratch = None
     try:
         # a second connection sees only committed data: not inside the caller's transaction
