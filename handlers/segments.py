@@ -21,6 +21,7 @@ from bot.domain.roles import Role
 from bot.domain.segments_report import (
     PRICE_LEVELS,
     SegmentSettings,
+    lapsed_outside_window,
     local_today,
     parse_segment_key,
     rows_with_changes,
@@ -154,6 +155,8 @@ async def segments_command(update: Update, context: ContextTypes.DEFAULT_TYPE, r
         pareto=state.pareto,
         top_share=round(cfg.abc.pareto_top_share * 100),
         thresholds=state.thresholds,
+        window_days=cfg.window_days,
+        lapsed_hidden=lapsed_outside_window(state.thresholds, cfg.window_days),
         has_week=week is not None,
         has_month=month is not None,
         mode=cfg.mode,

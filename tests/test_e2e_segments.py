@@ -241,3 +241,16 @@ async def test_segments_while_an_import_writes_too_long_say_to_try_again(
     assert "could not be computed within 0.3 s" in busy.plain_text
     [ok] = await kefu_bot_en.send(ADMIN, "/segments")
     assert "Segments as of" in ok.plain_text
+
+
+async def test_segments_says_why_lapsed_classes_are_empty_when_the_window_is_short(
+    shop, settings_en
+):
+    [default] = await shop.send(ADMIN, "/segments")  # mean recency ~94 days < 365
+    assert "empty by construction" not in default.plain_text
+    short = dataclasses.replace(settings_en, raw={"segments": {"window_days": 60}})
+    async for bot in _harness(short):
+        [text] = await bot.send(ADMIN, "/segments")
+        assert "Important to win back: 0 (0%)" in text.plain_text
+        assert "are empty by construction" in text.plain_text
+        assert 'window_days = "all"' in text.plain_text

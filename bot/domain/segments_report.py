@@ -10,6 +10,7 @@ computation in :mod:`bot.storage.segments` and to the chat commands.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 from bot.domain.clv import OVERALL, GroupCLV, group_from_counts
 from bot.domain.segment_config import CLVConfig, SegmentConfig, from_dict
-from bot.domain.value_classes import ValueClass
+from bot.domain.value_classes import ValueClass, ValueThresholds
 
 Kind = Literal["class", "cell", "abc"]
 KINDS: tuple[Kind, ...] = ("class", "cell", "abc")
@@ -158,6 +159,16 @@ class Row:
     share: int  # whole percent of the customers with a segment
     vs_7: int | None  # change in count; None when there is no snapshot that day
     vs_30: int | None
+
+
+def lapsed_outside_window(th: ValueThresholds | None, window_days: int | None) -> bool:
+    """True when every customer whose R is low bought last before the F and M window:
+    they all have F = 0 and M = 0, so 重要保持, 重要挽留 and 一般保持 are empty whatever
+    they once spent. (R is low above the threshold; the window holds the recencies below
+    ``window_days``.)"""
+    if th is None or window_days is None:
+        return False
+    return math.floor(th.recency_days) + 1 >= window_days
 
 
 def rows_with_changes(
