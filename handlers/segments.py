@@ -181,7 +181,11 @@ async def rebuild_command(
     days = [today - dt.timedelta(days=n) for n in range(int(args[0]), 0, -1)]
     from scheduler.segments import rebuild_snapshots
 
-    await rebuild_snapshots(services.settings.db_path, seg.raw, tz, days)
+    try:
+        await rebuild_snapshots(services.settings.db_path, seg.raw, tz, days)
+    except ArchiveBusy:
+        await reply(update, context, "segments_busy", seconds=WRITER_WAIT_S)
+        return
     await reply(update, context, "segments_rebuilt", first=days[0], last=days[-1], n=len(days))
 
 

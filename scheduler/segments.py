@@ -34,8 +34,9 @@ JOB_NAME = "segments-daily"
 async def rebuild_snapshots(
     db_path: Path, raw: Mapping[str, Any], tz: ZoneInfo, days: Iterable[dt.date]
 ) -> None:
-    """Rebuild the snapshots of past ``days`` from the order history (own connection)."""
-    db = await open_db(db_path)
+    """Rebuild the snapshots of past ``days`` from the order history (own connection,
+    waiting for an import that is writing)."""
+    db = await open_db(db_path, wait_s=WRITER_WAIT_S)
     try:
         for day in days:
             await segments.rebuild_snapshot(db, raw, tz, day)

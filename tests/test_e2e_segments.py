@@ -228,17 +228,21 @@ async def test_segments_while_an_import_writes_too_long_say_to_try_again(
     import sqlite3
 
     import handlers.segments as segments_handlers
+    import scheduler.segments as segment_jobs
 
     await load(kefu_bot_en.db, SHOP)  # segments never computed: /segments must refresh
     monkeypatch.setattr(segments_handlers, "WRITER_WAIT_S", 0.3)
+    monkeypatch.setattr(segment_jobs, "WRITER_WAIT_S", 0.3)
     other = sqlite3.connect(settings_en.db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # an import of a big file, say
     try:
         [busy] = await kefu_bot_en.send(ADMIN, "/segments")
+        [rebuild] = await kefu_bot_en.send(ADMIN, "/segments rebuild 2")
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert "could not be computed within 0.3 s" in busy.plain_text
+    assert "could not wait longer than 0.3 s" in busy.plain_text
+    assert "could not wait longer than 0.3 s" in rebuild.plain_text
     [ok] = await kefu_bot_en.send(ADMIN, "/segments")
     assert "Segments as of" in ok.plain_text
 

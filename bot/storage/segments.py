@@ -1640,7 +1640,7 @@ async def _store_snapshot(db: aiosqlite.Connection, day: dt.date, source: str) -
 
 async def write_snapshot(db: aiosqlite.Connection, day: dt.date) -> None:
     """Store today's counts per cell, class and ABC class (from the customers table)."""
-    await db.execute("BEGIN IMMEDIATE")
+    await begin_write(db)
     try:
         await _store_snapshot(db, day, "customers")
         await db.execute("COMMIT")
@@ -1659,7 +1659,7 @@ async def rebuild_snapshot(
     """
     cfg = from_dict(raw)
     await db.execute(MMAP)
-    await db.execute("BEGIN IMMEDIATE")
+    await begin_write(db)
     try:
         await _aggregate(db, cfg, tz, day, price=False)
         await _shopwide(db, AGG_SOURCE, cfg, day, "seg_snap")
