@@ -42,7 +42,6 @@ class SegmentConfigError(ValueError):
     pass
 
 
-
 def settings_of(services: Kefu) -> SegmentSettings:
     try:
         return segment_settings(services.settings.section("segments"))

@@ -58,7 +58,8 @@ async def open_db(
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
     The connection is in autocommit mode; writers open explicit transactions. A
-    statement waits ``wait_s`` (default BUSY_TIMEOUT_MS) for another connection's write.
+    statement waits up to ``wait_s`` seconds (default: BUSY_TIMEOUT_MS) for another
+    connection's write to end.
     """
     db = await aiosqlite.connect(str(path), isolation_level=None)
     try:
