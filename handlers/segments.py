@@ -31,7 +31,7 @@ from bot.domain.value_classes import ValueClass
 from bot.services import Kefu
 from bot.storage import segments
 from bot.storage.customers import get_by_buyer_id
-from bot.storage.db import WRITER_WAIT_S, ArchiveBusy, open_db
+from bot.storage.db import ArchiveBusy, open_db
 from handlers.common import kefu, reply, requires
 
 PAGE = 10
@@ -61,8 +61,7 @@ async def current(services: Kefu) -> tuple[SegmentSettings, dt.date, segments.Se
         or state.as_of != today
         or segments.config_key(state.raw_config, state.tz) != key
     ):
-        # an import may be writing: wait for it as long as another import would
-        db = await open_db(services.settings.db_path, wait_s=WRITER_WAIT_S)
+        db = await open_db(services.settings.db_path)
         try:
             await segments.ensure_current(db, seg.raw, tz, today)
         finally:
@@ -93,8 +92,8 @@ async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
     except SegmentConfigError as exc:
         await reply(update, context, "segments_config_error", error=str(exc))
         return None
-    except ArchiveBusy:
-        await reply(update, context, "segments_busy", seconds=WRITER_WAIT_S)
+    except ArchiveBusy as exc:
+        await reply(update, context, "segments_busy", seconds=exc.seconds)
         return None
 
 
@@ -182,8 +181,8 @@ async def rebuild_command(
 
     try:
         await rebuild_snapshots(services.settings.db_path, seg.raw, tz, days)
-    except ArchiveBusy:
-        await reply(update, context, "segments_busy", seconds=WRITER_WAIT_S)
+    except ArchiveBusy as exc:
+        await reply(update, context, "segments_busy", seconds=exc.seconds)
         return
     await reply(update, context, "segments_rebuilt", first=days[0], last=days[-1], n=len(days))
 

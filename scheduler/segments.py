@@ -25,7 +25,7 @@ from telegram.ext import Application, ContextTypes
 from bot.domain.segments_report import local_today, segment_settings
 from bot.services import Kefu
 from bot.storage import segments
-from bot.storage.db import WRITER_WAIT_S, open_db
+from bot.storage.db import open_db
 
 log = logging.getLogger(__name__)
 JOB_NAME = "segments-daily"
@@ -34,9 +34,8 @@ JOB_NAME = "segments-daily"
 async def rebuild_snapshots(
     db_path: Path, raw: Mapping[str, Any], tz: ZoneInfo, days: Iterable[dt.date]
 ) -> None:
-    """Rebuild the snapshots of past ``days`` from the order history (own connection,
-    waiting for an import that is writing)."""
-    db = await open_db(db_path, wait_s=WRITER_WAIT_S)
+    """Rebuild the snapshots of past ``days`` from the order history (own connection)."""
+    db = await open_db(db_path)
     try:
         for day in days:
             await segments.rebuild_snapshot(db, raw, tz, day)
@@ -45,9 +44,8 @@ async def rebuild_snapshots(
 
 
 async def daily(db_path: Path, raw: Mapping[str, Any], tz: ZoneInfo, today: dt.date) -> None:
-    """Refresh as of ``today``, snapshot it, and fill in the 7- and 30-day-old snapshots
-    (waiting for an import that is writing, as another import would)."""
-    db = await open_db(db_path, wait_s=WRITER_WAIT_S)
+    """Refresh as of ``today``, snapshot it, and fill in the 7- and 30-day-old snapshots."""
+    db = await open_db(db_path)
     try:
         await segments.ensure_current(db, raw, tz, today)
         await segments.write_snapshot(db, today)

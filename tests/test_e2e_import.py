@@ -80,9 +80,9 @@ async def test_a_file_sent_while_the_archive_is_busy_is_refused_with_what_to_do(
 ):
     import sqlite3
 
-    from bot.storage import order_import
+    from bot.storage import db as storage_db
 
-    monkeypatch.setattr(order_import, "WRITER_WAIT_S", 0.3)
+    monkeypatch.setattr(storage_db, "WRITER_WAIT_S", 0.3)
     data = _taobao(['="3500000000000001",alice,99.00,交易成功,2025-06-18 10:00:00,,张三,'])
     other = sqlite3.connect(settings_en.db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # the nightly segment refresh of a big shop, say

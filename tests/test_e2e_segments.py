@@ -227,12 +227,10 @@ async def test_segments_while_an_import_writes_too_long_say_to_try_again(
 ):
     import sqlite3
 
-    import handlers.segments as segments_handlers
-    import scheduler.segments as segment_jobs
+    from bot.storage import db as storage_db
 
     await load(kefu_bot_en.db, SHOP)  # segments never computed: /segments must refresh
-    monkeypatch.setattr(segments_handlers, "WRITER_WAIT_S", 0.3)
-    monkeypatch.setattr(segment_jobs, "WRITER_WAIT_S", 0.3)
+    monkeypatch.setattr(storage_db, "WRITER_WAIT_S", 0.3)
     other = sqlite3.connect(settings_en.db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # an import of a big file, say
     try:

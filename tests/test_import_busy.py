@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from bot.importers.pipeline import ImportFailed, import_file
-from bot.storage import order_import
+from bot.storage import db as storage_db
 from bot.storage.db import open_db
 from tests.test_importers import TAOBAO_HEAD, TZ, rows, tb_row, write
 
@@ -19,7 +19,7 @@ async def db(tmp_path):
 
 
 async def test_a_busy_archive_imports_nothing_and_says_to_try_again(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(order_import, "WRITER_WAIT_S", 0.3)
+    monkeypatch.setattr(storage_db, "WRITER_WAIT_S", 0.3)
     f = write(tmp_path / "day.csv", [TAOBAO_HEAD, tb_row(oid="1", buyer="amy")])
     other = sqlite3.connect(tmp_path / "k.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # a segment refresh, say, is writing
@@ -36,10 +36,7 @@ async def test_a_busy_archive_imports_nothing_and_says_to_try_again(db, tmp_path
 
 
 async def test_an_import_waits_longer_than_a_query_for_a_write_to_end(tmp_path, monkeypatch):
-    from bot.storage import db as storage_db
-
     monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 200)  # a query gives up after 0.2 s
-    monkeypatch.setattr(order_import, "BUSY_TIMEOUT_MS", 200)
     conn = await open_db(tmp_path / "k.db")
     f = write(tmp_path / "day.csv", [TAOBAO_HEAD, tb_row(oid="1", buyer="amy")])
     other = sqlite3.connect(tmp_path / "k.db", isolation_level=None, check_same_thread=False)

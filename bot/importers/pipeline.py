@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import csv
 import io
 import itertools
@@ -42,7 +43,7 @@ from bot.importers.presets import Preset
 from bot.importers.sniff import codec_for, is_xlsx, sniff_csv
 from bot.importers.split import ByteRange, split_point
 from bot.importers.xlsx import open_xlsx
-from bot.storage.db import WRITER_WAIT_S, ArchiveBusy
+from bot.storage.db import ArchiveBusy
 from bot.storage.order_import import OrderImport
 
 PRESETS: tuple[str, ...] = _presets.PRESETS
@@ -463,54 +464,55 @@ async def import_file(
     first, second = _parts(plan, worker)
     batch = BATCH if plan.size > 4 << 20 else SMALL_BATCH
     size = plan.size
-    try:
-        async with OrderImport(db) as imp:
-            helper = _Worker(second, batch) if second is not None else None
-            try:
-                last: _Batch | None = None
-                for b in parse(first, batch):
-                    await imp.add_rows(b.rows)
-                    last = b
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            imp = await stack.enter_async_context(OrderImport(db))
+        except ArchiveBusy as exc:
+            raise ImportFailed(
+                f"{plan.source}: the archive is busy (another import or a segment refresh "
+                f"has been writing to it for {exc.seconds} s); try again in a minute"
+            ) from None
+        helper = _Worker(second, batch) if second is not None else None
+        try:
+            last: _Batch | None = None
+            for b in parse(first, batch):
+                await imp.add_rows(b.rows)
+                last = b
+                if progress is not None:
+                    progress(b.done, size if plan.encoding else b.total)
+                if helper is not None:
+                    helper.check()
+                await asyncio.sleep(0)  # let the bot answer others between batches
+            assert last is not None
+            read, skipped, examples = last.rows_read, last.rows_skipped, list(last.examples)
+            if helper is not None:
+                # the worker's part follows this one: its row numbers count on from here
+                async for rows in helper.batches(last.row - 1):
+                    await imp.add_rows(rows)
                     if progress is not None:
-                        progress(b.done, size if plan.encoding else b.total)
-                    if helper is not None:
-                        helper.check()
-                    await asyncio.sleep(0)  # let the bot answer others between batches
-                assert last is not None
-                read, skipped, examples = last.rows_read, last.rows_skipped, list(last.examples)
-                if helper is not None:
-                    # the worker's part follows this one: its row numbers count on from here
-                    async for rows in helper.batches(last.row - 1):
-                        await imp.add_rows(rows)
-                        if progress is not None:
-                            progress(helper.done, size)
-                    more, more_skipped, more_examples = helper.result(last.row - 1)
-                    read += more
-                    skipped += more_skipped
-                    examples += more_examples
-            finally:
-                if helper is not None:
-                    await helper.close()
-            described = [f"row {row}, {what}" for row, what in examples[:EXAMPLES]]
-            if read == 0:
-                raise ImportFailed(f"{plan.source}: no orders in the file, only a header")
-            if read == skipped:
-                raise ImportFailed(
-                    f"{plan.source}: every row is bad, nothing imported; first: "
-                    f"{described[0] if described else '?'}"
-                )
-            counts = await imp.commit(
-                source=plan.source,
-                preset=plan.preset.name,
-                rows_read=read,
-                rows_skipped=skipped,
-                by_user=by_user,
+                        progress(helper.done, size)
+                more, more_skipped, more_examples = helper.result(last.row - 1)
+                read += more
+                skipped += more_skipped
+                examples += more_examples
+        finally:
+            if helper is not None:
+                await helper.close()
+        described = [f"row {row}, {what}" for row, what in examples[:EXAMPLES]]
+        if read == 0:
+            raise ImportFailed(f"{plan.source}: no orders in the file, only a header")
+        if read == skipped:
+            raise ImportFailed(
+                f"{plan.source}: every row is bad, nothing imported; first: "
+                f"{described[0] if described else '?'}"
             )
-    except ArchiveBusy:
-        raise ImportFailed(
-            f"{plan.source}: the archive is busy (another import or a segment refresh has "
-            f"been writing to it for {WRITER_WAIT_S} s); try again in a minute"
-        ) from None
+        counts = await imp.commit(
+            source=plan.source,
+            preset=plan.preset.name,
+            rows_read=read,
+            rows_skipped=skipped,
+            by_user=by_user,
+        )
     return ImportSummary(
         source=plan.source,
         preset=plan.preset.name,

@@ -38,28 +38,36 @@ class SchemaTooNew(RuntimeError):
 
 
 class ArchiveBusy(RuntimeError):
-    """Another connection kept writing for longer than this one waits: nothing written."""
+    """Another connection kept writing for ``seconds``, as long as this one would wait:
+    nothing written."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"another connection kept writing for {seconds} s")
+        self.seconds = seconds
 
 
 async def begin_write(db: aiosqlite.Connection) -> None:
-    """``BEGIN IMMEDIATE``: take the write lock now, waiting as long as the connection's
-    busy timeout; :class:`ArchiveBusy` when the other writer is still at it."""
+    """``BEGIN IMMEDIATE`` for a large write (an import, a segment refresh or snapshot):
+    take the write lock, waiting up to WRITER_WAIT_S for another writer rather than the
+    few seconds a query waits; :class:`ArchiveBusy` when the other is still at it."""
+    wait_s = WRITER_WAIT_S
+    await db.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
     try:
         await db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
             raise
-        raise ArchiveBusy(str(exc)) from None
+        raise ArchiveBusy(wait_s) from None
+    finally:
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 async def open_db(
-    path: Path | str, *, migrations: Sequence[str] = MIGRATIONS, wait_s: float | None = None
+    path: Path | str, *, migrations: Sequence[str] = MIGRATIONS
 ) -> aiosqlite.Connection:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
-    The connection is in autocommit mode; writers open explicit transactions. A
-    statement waits up to ``wait_s`` seconds (default: BUSY_TIMEOUT_MS) for another
-    connection's write to end.
+    The connection is in autocommit mode; writers open explicit transactions.
     """
     db = await aiosqlite.connect(str(path), isolation_level=None)
     try:
@@ -67,8 +75,7 @@ async def open_db(
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        busy_ms = BUSY_TIMEOUT_MS if wait_s is None else int(wait_s * 1000)
-        await db.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await db.execute("PRAGMA temp_store = MEMORY")
         await db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         await db.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}")

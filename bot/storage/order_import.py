@@ -34,9 +34,7 @@ from bot.domain.order import Order
 from bot.storage import search_grams, segments
 from bot.storage.db import (
     AUTOCHECKPOINT,
-    BUSY_TIMEOUT_MS,
     CACHE_KIB,
-    WRITER_WAIT_S,
     ArchiveBusy,
     begin_write,
     checkpoint_soon,
@@ -145,14 +143,11 @@ class OrderImport:
         # the log is copied into the file after COMMIT, on another connection
         await db.execute("PRAGMA wal_autocheckpoint = 0")
         self._path = await file_path(db)
-        await db.execute(f"PRAGMA busy_timeout = {int(WRITER_WAIT_S * 1000)}")
         try:
             await begin_write(db)
         except ArchiveBusy:
             await _restore_pragmas(db)
             raise
-        finally:
-            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._open = True
         async with db.execute(
             "SELECT NOT EXISTS (SELECT 1 FROM orders) AND NOT EXISTS (SELECT 1 FROM customers)"
